@@ -1,2 +1,117 @@
-// The Pulumi program: wired in components/ (see the Pulumi program issue). Placeholder until then.
-export {};
+/**
+ * TRM business plane: PostgreSQL 16 + TimescaleDB, migrations, our Directus image and container,
+ * and the Rally Albania 2026 seed. One `pulumi up`, in dependency order:
+ *   database → extensions → pre-schema migrations → Directus (image built first)
+ *   → post-schema migrations → seed.
+ */
+import { readFileSync } from "node:fs";
+import * as pulumi from "@pulumi/pulumi";
+import { readStackConfig } from "./components/config";
+import { Database } from "./components/database";
+import { DirectusImage } from "./components/directus-image";
+import { DirectusService } from "./components/directus-service";
+import { Extensions } from "./components/extensions";
+import { DirectusSeed } from "./components/seed";
+import { SqlMigrations } from "./components/sql-migrations";
+import { parseSeedYaml, toSeedState } from "./lib/seed/data";
+import { renderPortainerStack } from "./lib/portainer";
+
+const config = readStackConfig();
+// Validated now, so a broken seed file fails the preview before anything is created.
+const seedItems = config.seedFile ? toSeedState(parseSeedYaml(readFileSync(config.seedFile, "utf8"), config.seedFile)) : undefined;
+
+// Database: network, data volume, TimescaleDB container (healthy before anything else runs).
+const database = new Database("database", {
+  namePrefix: config.namePrefix,
+  image: config.database.image,
+  databaseName: config.database.name,
+  user: config.database.user,
+  password: config.database.password,
+  hostPort: config.database.hostPort,
+  retainVolume: config.retainVolumes,
+});
+const hostDb = {
+  host: database.host,
+  port: database.port,
+  database: config.database.name,
+  user: config.database.user,
+  password: config.database.password,
+};
+
+// Extensions, on the published port.
+const extensions = new Extensions(
+  "extensions",
+  { ...hostDb, databaseName: config.database.name, postgis: config.database.postgis },
+  { dependsOn: [database] },
+);
+
+// Pre-schema migrations (db-init/), before Directus creates its tables.
+const preSchema = new SqlMigrations("pre-schema-migrations", { dirs: ["db-init"], db: hostDb }, { dependsOn: [extensions] });
+
+// Directus: our image, then the container (its start-up also runs every migration step, for Portainer).
+const image = new DirectusImage("directus-image", { imageName: `trm-directus:${config.stack}`, context: "." });
+const directus = new DirectusService(
+  "directus",
+  {
+    namePrefix: config.namePrefix,
+    imageId: image.imageId,
+    networkName: database.network.name,
+    db: { ...hostDb, host: database.internalHost, port: database.internalPort },
+    hostPort: config.directus.hostPort,
+    publicUrl: config.directus.publicUrl,
+    adminEmail: config.directus.adminEmail,
+    adminPassword: config.directus.adminPassword,
+    key: config.directus.key,
+    secret: config.directus.secret,
+    schemaApplyMode: config.directus.schemaApplyMode,
+    schemaAllowDeletions: config.directus.schemaAllowDeletions,
+    retainVolume: config.retainVolumes,
+  },
+  { dependsOn: [preSchema] },
+);
+
+// Post-schema constraints (db-post/), once Directus is healthy and its collections exist.
+const postSchema = new SqlMigrations("post-schema-migrations", { dirs: ["db-post"], db: hostDb }, { dependsOn: [directus] });
+
+// Seed: Rally Albania 2026 through @directus/sdk.
+const seed = seedItems
+  ? new DirectusSeed(
+      "seed",
+      {
+        url: directus.url,
+        credentials: config.directus.adminPassword.apply((password) => ({ email: config.directus.adminEmail, password })),
+        items: seedItems,
+        source: config.seedFile!,
+      },
+      { dependsOn: [postSchema] },
+    )
+  : undefined;
+
+const portainer = pulumi
+  .all([config.database.password, config.directus.adminPassword, config.directus.key, config.directus.secret])
+  .apply(([dbPassword, adminPassword, key, secret]) =>
+    renderPortainerStack({
+      directusImage: config.registryImage,
+      databaseImage: config.database.image,
+      database: { name: config.database.name, user: config.database.user, password: dbPassword },
+      directus: { ...config.directus, adminPassword, key, secret },
+    }),
+  );
+
+export const directusUrl = directus.url;
+export const adminEmail = config.directus.adminEmail;
+export const databaseHost = database.host;
+export const databasePort = database.port;
+export const databaseName = config.database.name;
+export const databaseUser = config.database.user;
+export const imageId = image.imageId;
+export const imageName = image.imageName;
+export const registryImage = config.registryImage;
+export const volumes = { data: database.volume.name, uploads: directus.uploads.name };
+export const networkName = database.network.name;
+export const seededCounts = seed?.counts;
+/** For Portainer's stack API: the compose text holds no secret (it says ${KEY}); the env list does. */
+export const portainerStack = {
+  compose: pulumi.unsecret(portainer.compose),
+  env: pulumi.secret(portainer.env),
+};

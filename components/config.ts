@@ -1,0 +1,36 @@
+import * as pulumi from "@pulumi/pulumi";
+import { CONFIG_KEYS, validateStackConfig, type StackConfig } from "../lib/stack-config";
+
+/** The validated config with its secrets as secret Outputs: plaintext never reaches a resource input. */
+export type ResolvedConfig = Omit<StackConfig, "database" | "directus"> & {
+  database: Omit<StackConfig["database"], "password"> & { password: pulumi.Output<string> };
+  directus: Omit<StackConfig["directus"], "adminPassword" | "key" | "secret"> & {
+    adminPassword: pulumi.Output<string>;
+    key: pulumi.Output<string>;
+    secret: pulumi.Output<string>;
+  };
+};
+
+/**
+ * Reads every trm-directus:* key (secrets decrypted by the engine), validates them together and
+ * wraps secrets again. Throws StackConfigError listing every problem by key.
+ */
+export function readStackConfig(): ResolvedConfig {
+  const project = pulumi.getProject();
+  const raw = Object.fromEntries(CONFIG_KEYS.map((key) => [key, pulumi.runtime.getConfig(`${project}:${key}`)]));
+  const unknown = Object.keys(pulumi.runtime.allConfig())
+    .filter((full) => full.startsWith(`${project}:`))
+    .map((full) => full.slice(project.length + 1))
+    .filter((key) => !(CONFIG_KEYS as readonly string[]).includes(key));
+  const config = validateStackConfig(pulumi.getStack(), { ...raw, ...Object.fromEntries(unknown.map((k) => [k, "?"])) });
+  return {
+    ...config,
+    database: { ...config.database, password: pulumi.secret(config.database.password) },
+    directus: {
+      ...config.directus,
+      adminPassword: pulumi.secret(config.directus.adminPassword),
+      key: pulumi.secret(config.directus.key),
+      secret: pulumi.secret(config.directus.secret),
+    },
+  };
+}

@@ -1,0 +1,48 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { buildImageBundle } from "../lib/build/image-bundle";
+
+export interface DirectusImageArgs {
+  /** Local image name, e.g. trm-directus:dev (one per stack). */
+  imageName: string;
+  /** Project root holding the Dockerfile, as a path relative to the program's working directory. */
+  context: string;
+  platform?: string;
+}
+
+/**
+ * Our Directus image, built from the Dockerfile and kept local (CI pushes it after its dry-run).
+ * The bundled runner is written first, synchronously, so the build context the provider hashes is
+ * complete even at preview: the image rebuilds only when its inputs change.
+ */
+export class DirectusImage extends pulumi.ComponentResource {
+  readonly image: docker.Image;
+  /** The built image's id (sha256:…): containers that use it are replaced when it changes. */
+  readonly imageId: pulumi.Output<string>;
+  readonly imageName: pulumi.Output<string>;
+
+  constructor(name: string, args: DirectusImageArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("trm:directus:DirectusImage", name, {}, opts);
+
+    buildImageBundle(args.context);
+    this.image = new docker.Image(
+      `${name}-image`,
+      {
+        imageName: args.imageName,
+        build: {
+          context: args.context,
+          dockerfile: `${args.context}/Dockerfile`,
+          platform: args.platform ?? "linux/amd64",
+          builderVersion: "BuilderV1",
+        },
+        skipPush: true,
+        buildOnPreview: false,
+      },
+      { parent: this },
+    );
+
+    this.imageId = this.image.repoDigest;
+    this.imageName = this.image.imageName;
+    this.registerOutputs({ imageId: this.imageId, imageName: this.imageName });
+  }
+}

@@ -1,0 +1,99 @@
+import * as pulumi from "@pulumi/pulumi";
+import { connectDirectus, seedDirectus, type DirectusCredentials } from "../lib/seed/apply";
+import { diffSeedStates } from "../lib/seed/diff";
+import { COLLECTIONS, emptyState, type SeedState } from "../lib/seed/model";
+import { countWrites } from "../lib/seed/plan";
+
+export interface DirectusSeedArgs {
+  /** Directus base URL reachable from where Pulumi runs. */
+  url: pulumi.Input<string>;
+  /** An admin static token or email/password: stored encrypted in state, never in the provider's code. */
+  credentials: pulumi.Input<DirectusCredentials>;
+  /** Desired items by collection and natural key (lib/seed/data.ts toSeedState of the seed file). */
+  items: pulumi.Input<SeedState>;
+  /** The seed file, for messages. */
+  source: pulumi.Input<string>;
+}
+
+interface SeedInputs {
+  url: string;
+  credentials: DirectusCredentials;
+  items: SeedState;
+  source: string;
+}
+
+interface SeedOutputs extends SeedInputs {
+  /** Items per collection the seed holds in Directus (created or adopted by natural key). */
+  counts: Record<string, number>;
+}
+
+/**
+ * The seed as a Pulumi dynamic provider: a thin adapter over lib/seed. Inputs hold the desired items
+ * by collection and natural key, so `pulumi preview --diff` names exactly the items and fields that change.
+ * Everything the methods use is imported, not captured from the program, so credentials never end
+ * up in the serialized provider; they travel as a secret input.
+ */
+export const directusSeedProvider: pulumi.dynamic.ResourceProvider<SeedInputs, SeedOutputs> = {
+  async check(_olds, news) {
+    const failures = danglingReferences(news.items).map((reason) => ({ property: "items", reason }));
+    if (!news.url) failures.push({ property: "url", reason: "the Directus URL is required" });
+    return { inputs: news, failures };
+  },
+
+  /** Local (no network): old vs new desired items. Pulumi shows the changed leaves, items.<collection>["<key>"].<field>. */
+  async diff(_id, olds, news) {
+    const changed = olds.url !== news.url || diffSeedStates(olds.items ?? emptyState(), news.items).length > 0;
+    return { changes: changed, replaces: [], deleteBeforeReplace: false };
+  },
+
+  async create(inputs) {
+    const outs = await seed(inputs, undefined);
+    return { id: `seed:${inputs.source}`, outs };
+  },
+
+  async update(_id, olds, news) {
+    return { outs: await seed(news, olds.items) };
+  },
+
+  async delete(_id, props) {
+    await seed({ ...props, items: emptyState() }, props.items);
+  },
+};
+
+async function seed(inputs: SeedInputs, previous: SeedState | undefined): Promise<SeedOutputs> {
+  const client = await connectDirectus(inputs.url, inputs.credentials);
+  const result = await seedDirectus({ client, desired: inputs.items, previous, log: (line) => pulumi.log.info(line) });
+  const kept = countWrites(result.plan).kept;
+  if (kept > 0) pulumi.log.warn(`${kept} item(s) the seed no longer wants are still referenced by hand-made items and were kept`);
+  const counts = Object.fromEntries(Object.entries(inputs.items).map(([collection, items]) => [collection, Object.keys(items).length]));
+  return { ...inputs, counts };
+}
+
+/** Every ref must name an item of the desired state (the seed file validator guarantees it; hand-edited inputs may not). */
+function danglingReferences(items: SeedState): string[] {
+  const problems: string[] = [];
+  for (const spec of COLLECTIONS) {
+    for (const [key, values] of Object.entries(items[spec.name] ?? {})) {
+      for (const [field, ref] of Object.entries(spec.refs)) {
+        const target = values[field];
+        if (target != null && !(String(target) in (items[ref.collection] ?? {}))) {
+          problems.push(`${spec.name} ${key}: ${field} "${target}" is not a seeded ${ref.collection} item`);
+        }
+      }
+    }
+  }
+  return problems;
+}
+
+export class DirectusSeed extends pulumi.dynamic.Resource {
+  declare readonly counts: pulumi.Output<Record<string, number>>;
+
+  constructor(name: string, args: DirectusSeedArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      directusSeedProvider,
+      name,
+      { ...args, credentials: pulumi.secret(args.credentials), counts: undefined },
+      { ...opts, additionalSecretOutputs: ["credentials"] },
+    );
+  }
+}

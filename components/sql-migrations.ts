@@ -1,0 +1,79 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { DbSettings } from "../lib/db/settings";
+import { ChecksumMismatchError } from "../lib/migrations/errors";
+import { readMigrationFiles } from "../lib/migrations/files";
+import { runMigrations } from "../lib/migrations/runner";
+
+export interface SqlMigrationsArgs {
+  /** Migration folders relative to the project root, e.g. ["db-init"]. */
+  dirs: string[];
+  db: pulumi.Input<{
+    host: pulumi.Input<string>;
+    port: pulumi.Input<number>;
+    database: string;
+    user: string;
+    password: pulumi.Input<string>;
+  }>;
+}
+
+interface MigrationInputs {
+  dirs: string[];
+  db: DbSettings;
+  /** filename → sha256 of the files on disk when the program ran. */
+  files: Record<string, string>;
+}
+
+interface MigrationOutputs extends MigrationInputs {
+  /** Files this resource's last run applied (the rest were already there). */
+  applied: string[];
+}
+
+/**
+ * Migrations through the project's runner (lib/migrations), as a dynamic resource. The inputs carry
+ * each file's checksum, so a preview lists new files by name (`pulumi preview --diff`) and an edited
+ * applied file fails the preview, before anything runs. Deleting is a no-op: migrations are not
+ * reversible, the data volume decides what stays.
+ */
+export const sqlMigrationsProvider: pulumi.dynamic.ResourceProvider<MigrationInputs, MigrationOutputs> = {
+  async diff(_id, olds, news) {
+    const edited = Object.entries(news.files)
+      .filter(([file, checksum]) => file in olds.files && olds.files[file] !== checksum)
+      .map(([file, checksum]) => ({ filename: file, recorded: olds.files[file], actual: checksum }));
+    if (edited.length > 0) throw new ChecksumMismatchError(edited);
+    const newFiles = Object.keys(news.files).filter((file) => !(file in olds.files));
+    const moved = JSON.stringify([olds.db, olds.dirs]) !== JSON.stringify([news.db, news.dirs]);
+    return { changes: newFiles.length > 0 || moved, replaces: [], deleteBeforeReplace: false };
+  },
+
+  async create(inputs) {
+    return { id: `migrations:${inputs.dirs.join(",")}`, outs: await migrate(inputs) };
+  },
+
+  async update(_id, _olds, news) {
+    return { outs: await migrate(news) };
+  },
+
+  async delete() {
+    // Nothing to undo.
+  },
+};
+
+async function migrate(inputs: MigrationInputs): Promise<MigrationOutputs> {
+  const result = await runMigrations({ dirs: inputs.dirs, db: inputs.db, log: (line) => pulumi.log.info(line) });
+  return { ...inputs, applied: result.applied };
+}
+
+export class SqlMigrations extends pulumi.dynamic.Resource {
+  declare readonly applied: pulumi.Output<string[]>;
+  declare readonly files: pulumi.Output<Record<string, string>>;
+
+  constructor(name: string, args: SqlMigrationsArgs, opts?: pulumi.CustomResourceOptions) {
+    const files = readMigrationFiles(args.dirs).then((list) => Object.fromEntries(list.map((f) => [f.filename, f.checksum])));
+    super(
+      sqlMigrationsProvider,
+      name,
+      { dirs: args.dirs, db: pulumi.secret(args.db), files, applied: undefined },
+      { ...opts, additionalSecretOutputs: ["db"] },
+    );
+  }
+}

@@ -1,0 +1,33 @@
+import { buildSync } from "esbuild";
+import path from "node:path";
+
+export const IMAGE_BUNDLE_DIR = path.join("dist", "image", "bin");
+
+/** Plain-JS entry points the image runs with its own Node: no node_modules, no npm at run time. */
+const ENTRY_POINTS = {
+  "db-init": "scripts/db-init.ts",
+  "schema-apply": "scripts/image/schema-apply.ts",
+};
+
+/**
+ * Bundles the migration runner and the schema step into single CJS files under dist/image/bin.
+ * Deterministic for the same sources, so the Docker build context (and the image) only changes
+ * when they do. Used by `npm run build:image` and by the Pulumi DirectusImage component.
+ */
+export function buildImageBundle(repoRoot: string): string {
+  const outdir = path.join(repoRoot, IMAGE_BUNDLE_DIR);
+  buildSync({
+    absWorkingDir: repoRoot,
+    entryPoints: ENTRY_POINTS,
+    outdir,
+    outExtension: { ".js": ".cjs" },
+    bundle: true,
+    platform: "node",
+    target: "node22",
+    format: "cjs",
+    external: ["pg-native"], // pg's optional native binding: never used
+    legalComments: "none",
+    logLevel: "error",
+  });
+  return outdir;
+}

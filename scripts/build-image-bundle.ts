@@ -1,0 +1,6 @@
+/** npm run build:image — writes dist/image/bin/{db-init,schema-apply}.cjs for the Dockerfile. */
+import path from "node:path";
+import { buildImageBundle } from "../lib/build/image-bundle";
+
+const outdir = buildImageBundle(path.resolve(__dirname, ".."));
+console.log(`image bundle written to ${path.relative(process.cwd(), outdir) || "."}`);

@@ -1,0 +1,69 @@
+/**
+ * Proves the DirectusSeed dynamic provider survives Pulumi's closure serialization, outside vitest
+ * (whose transforms break that path). Run it as Pulumi's language host runs a program:
+ *   node -r ts-node/register/transpile-only scripts/check-seed-provider-serialization.ts [directus-url token]
+ * It serializes the provider with runtime.serializeFunction exactly as pulumi.dynamic.Resource does,
+ * loads the text in a fresh plain `node` (no ts-node, no vitest) the way the dynamic provider host
+ * does (require-from-string(...).handler()), calls check/diff there, and with a URL and token also
+ * create/update/delete against that Directus. Prints one JSON report on stdout.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { runtime } from "@pulumi/pulumi";
+import { directusSeedProvider } from "../components/seed";
+
+const HOST_SCRIPT = `
+const provider = require("require-from-string")(require("fs").readFileSync(process.argv[1], "utf8")).handler();
+const [url, token, itemsFile] = process.argv.slice(2);
+const items = JSON.parse(require("fs").readFileSync(itemsFile, "utf8"));
+(async () => {
+  const inputs = { url: url || "http://127.0.0.1:1", credentials: { token: token || "unused" }, items, source: "check" };
+  const report = { methods: Object.keys(provider).sort() };
+  report.check = await provider.check({}, inputs);
+  report.diffSame = await provider.diff("x", inputs, inputs);
+  const renamed = JSON.parse(JSON.stringify(items));
+  const firstClass = Object.keys(renamed.classes)[0];
+  if (firstClass) renamed.classes[firstClass].name += " (renamed)";
+  report.diffRenamed = await provider.diff("x", inputs, { ...inputs, items: renamed });
+  if (url) {
+    report.create = (await provider.create(inputs)).outs.counts;
+    report.update = (await provider.update("x", inputs, { ...inputs, items: renamed })).outs.counts;
+    await provider.delete("x", { ...inputs, items: renamed });
+    report.deleted = true;
+  }
+  console.log(JSON.stringify(report));
+})().catch((e) => { console.error(e.stack || e); process.exit(1); });
+`;
+
+async function main(): Promise<void> {
+  const [url = "", token = "", itemsFile = ""] = process.argv.slice(2);
+  const serialized = await runtime.serializeFunction(() => directusSeedProvider, { allowSecrets: true });
+  const dir = mkdtempSync(path.join(os.tmpdir(), "trm-seed-provider-"));
+  const providerFile = path.join(dir, "provider.js");
+  writeFileSync(providerFile, serialized.text);
+  const items = itemsFile || path.join(dir, "items.json");
+  if (!itemsFile) writeFileSync(items, JSON.stringify(sampleItems()));
+  const output = execFileSync(process.execPath, ["-e", HOST_SCRIPT, providerFile, url, token, items], {
+    cwd: path.resolve(__dirname, ".."),
+    encoding: "utf8",
+    env: { ...process.env, NODE_OPTIONS: "" },
+  });
+  const report = JSON.parse(output.trim().split("\n").pop()!);
+  console.log(JSON.stringify({ ...report, serializedBytes: serialized.text.length, containsSecrets: serialized.containsSecrets, providerFile }));
+}
+
+function sampleItems() {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { readFileSync } = require("node:fs") as typeof import("node:fs");
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { parseSeedYaml, toSeedState } = require("../lib/seed/data") as typeof import("../lib/seed/data");
+  const file = path.resolve(__dirname, "..", "seed", "rally-albania-2026.yaml");
+  return toSeedState(parseSeedYaml(readFileSync(file, "utf8"), "seed/rally-albania-2026.yaml"));
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,49 @@
+/**
+ * npm run smoke: checks a running stack's Directus the way a user would: healthy, admin can log in,
+ * the 12 collections exist, and Rally Albania 2026 is seeded (event, 18 classes, entry 301 with its
+ * crew and three devices). Env: DIRECTUS_URL, DIRECTUS_ADMIN_EMAIL, DIRECTUS_ADMIN_PASSWORD
+ * (`npm run stack -- smoke` takes them from the stack's outputs).
+ */
+import { readCollections, readItems } from "@directus/sdk";
+import { connectDirectus } from "../lib/seed/apply";
+
+const COLLECTIONS = [
+  "organizations", "organization_users", "vehicles", "organization_vehicles", "devices", "organization_devices",
+  "events", "classes", "entries", "entry_crew", "entry_devices",
+];
+
+async function main(): Promise<void> {
+  const url = process.env.DIRECTUS_URL;
+  const email = process.env.DIRECTUS_ADMIN_EMAIL;
+  const password = process.env.DIRECTUS_ADMIN_PASSWORD;
+  if (!url || !email || !password) throw new Error("set DIRECTUS_URL, DIRECTUS_ADMIN_EMAIL and DIRECTUS_ADMIN_PASSWORD");
+  const problems: string[] = [];
+  const check = (ok: boolean, what: string) => (ok ? console.log(`smoke: ok   ${what}`) : problems.push(what));
+
+  const health = (await (await fetch(`${url}/server/health`)).json()) as { status?: string };
+  check(health.status === "ok", "GET /server/health is ok");
+  const client = await connectDirectus(url, { email, password });
+  const collections = ((await client.request(readCollections())) as { collection: string }[]).map((c) => c.collection);
+  check(COLLECTIONS.every((c) => collections.includes(c)), `the 11 collections exist (+ directus_users fields)`);
+  check(!collections.includes("positions") && !collections.includes("migrations_applied"), "no SQL-owned ghost collections");
+  const events = (await client.request(readItems("events", { filter: { slug: { _eq: "rally-albania-2026" } }, fields: ["id"] }))) as { id: string }[];
+  check(events.length === 1, "event rally-albania-2026 is seeded");
+  const classes = await client.request(readItems("classes", { filter: { event_id: { _eq: events[0]?.id } }, limit: -1 }));
+  check(classes.length === 18, `18 classes (found ${classes.length})`);
+  const entries = (await client.request(
+    readItems("entries", { filter: { race_number: { _eq: 301 } }, fields: ["id", "status"] }),
+  )) as { id: string; status: string }[];
+  check(entries.length === 1 && entries[0].status === "registered", "entry 301 is registered");
+  const devices = await client.request(readItems("entry_devices", { filter: { entry_id: { _eq: entries[0]?.id } } }));
+  check(devices.length === 3, `entry 301 has 3 devices (found ${devices.length})`);
+  const crew = await client.request(readItems("entry_crew", { filter: { entry_id: { _eq: entries[0]?.id } } }));
+  check(crew.length >= 1, `entry 301 has a crew (found ${crew.length})`);
+
+  if (problems.length > 0) throw new Error(`smoke check failed:\n${problems.map((p) => `- ${p}`).join("\n")}`);
+  console.log("smoke: all checks passed");
+}
+
+main().catch((error: Error) => {
+  console.error(`smoke: ERROR ${error.message}`);
+  process.exitCode = 1;
+});

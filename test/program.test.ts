@@ -1,0 +1,275 @@
+/**
+ * The Pulumi program's resource graph under Pulumi mocks: types and counts, wiring and order,
+ * secrets, configuration errors and the Portainer stack output. The program is imported only
+ * after setMocks, once per configuration (vi.resetModules).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { parse } from "yaml";
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import { CONFIG_KEYS, validateStackConfig, StackConfigError } from "../lib/stack-config";
+import { REPO_ROOT } from "./support/cli";
+
+interface Recorded {
+  type: string;
+  name: string;
+  inputs: Record<string, any>;
+  urn: string;
+}
+
+const SECRETS = {
+  adminPassword: "Str0ng-admin-pass",
+  dbPassword: "db-pass-0123456789",
+  directusKey: "k".repeat(16) + "0123456789abcdef",
+  directusSecret: "s".repeat(16) + "0123456789abcdef",
+};
+
+function stackConfig(stack: string, overrides: Record<string, string> = {}): Record<string, string> {
+  const file = parse(readFileSync(path.join(REPO_ROOT, `Pulumi.${stack}.yaml`), "utf8")).config as Record<string, string>;
+  const secrets = Object.fromEntries(Object.entries(SECRETS).map(([k, v]) => [`trm-directus:${k}`, v]));
+  return { ...file, ...secrets, ...Object.fromEntries(Object.entries(overrides).map(([k, v]) => [`trm-directus:${k}`, v])) };
+}
+
+async function runProgram(stack: string, overrides: Record<string, string> = {}) {
+  const resources: Recorded[] = [];
+  vi.resetModules();
+  pulumi.runtime.setAllConfig(stackConfig(stack, overrides), Object.keys(SECRETS).map((k) => `trm-directus:${k}`));
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        const urn = `urn:pulumi:${stack}::trm-directus::${args.type}::${args.name}`;
+        resources.push({ type: args.type, name: args.name, inputs: args.inputs, urn });
+        const state: Record<string, unknown> = { ...args.inputs };
+        if (args.type === "docker:index/image:Image") state.repoDigest = "sha256:" + "a".repeat(64);
+        if (args.type === "docker:index/remoteImage:RemoteImage") state.imageId = "sha256:" + "b".repeat(64);
+        return { id: `${args.name}-id`, state };
+      },
+      call(args) {
+        throw new Error(`unexpected call to ${args.token}: mock it`);
+      },
+    },
+    "trm-directus",
+    stack,
+    true,
+  );
+  const program = (await import("../index.js")) as typeof import("../index");
+  return { program, resources };
+}
+
+function outputValue<T>(output: pulumi.Output<T> | T): Promise<T> {
+  return new Promise((resolve) => (pulumi.Output.isInstance(output) ? (output as pulumi.Output<T>).apply(resolve) : resolve(output as T)));
+}
+
+async function isSecret(output: unknown): Promise<boolean> {
+  return pulumi.Output.isInstance(output) ? await pulumi.isSecret(output as pulumi.Output<unknown>) : false;
+}
+
+const byType = (resources: Recorded[], type: string) => resources.filter((r) => r.type === type);
+const one = (resources: Recorded[], name: string) => {
+  const found = resources.filter((r) => r.name === name);
+  expect(found, name).toHaveLength(1);
+  return found[0];
+};
+
+describe("the Pulumi program (mocks)", () => {
+  let dev: Awaited<ReturnType<typeof runProgram>>;
+  beforeAll(async () => {
+    dev = await runProgram("dev");
+    // let every registration settle
+    await outputValue(dev.program.portainerStack.compose);
+  }, 60_000);
+
+  it("creates the expected resources, one component per concern", () => {
+    const counts = Object.fromEntries(
+      [...new Set(dev.resources.map((r) => r.type))].map((type) => [type, byType(dev.resources, type).length]),
+    );
+    expect(counts).toEqual({
+      "trm:database:Database": 1,
+      "docker:index/network:Network": 1,
+      "docker:index/volume:Volume": 2,
+      "docker:index/remoteImage:RemoteImage": 1,
+      "docker:index/container:Container": 2,
+      "trm:database:Extensions": 1,
+      "pulumi:providers:postgresql": 1,
+      "postgresql:index/extension:Extension": 1,
+      "pulumi-nodejs:dynamic:Resource": 3,
+      "trm:directus:DirectusImage": 1,
+      "docker:index/image:Image": 1,
+      "trm:directus:DirectusService": 1,
+    });
+  });
+
+  it("adds the PostGIS extension only when the postgis flag is on", async () => {
+    const withPostgis = await runProgram("dev", { postgis: "true" });
+    await outputValue(withPostgis.program.portainerStack.compose);
+    expect(byType(withPostgis.resources, "postgresql:index/extension:Extension").map((r) => r.inputs.name).sort()).toEqual([
+      "postgis",
+      "timescaledb",
+    ]);
+  });
+
+  it("runs the pinned TimescaleDB image with PGDATA on the data volume, published on 127.0.0.1, healthy over TCP", () => {
+    const image = one(dev.resources, "database-image");
+    expect(image.inputs).toMatchObject({ name: "timescale/timescaledb-ha:pg16.6-ts2.17.2-all", keepLocally: true });
+    const db = one(dev.resources, "database-container");
+    expect(db.inputs).toMatchObject({
+      name: "trm-dev-db",
+      volumes: [{ volumeName: "trm-dev-pgdata", containerPath: "/home/postgres/pgdata/data" }],
+      ports: [{ internal: 5432, external: 54320, ip: "127.0.0.1" }],
+      wait: true,
+    });
+    expect(db.inputs.envs).toEqual(expect.arrayContaining(["PGDATA=/home/postgres/pgdata/data", "TIMESCALEDB_TELEMETRY=off"]));
+    expect(db.inputs.healthcheck.tests).toEqual(["CMD", "pg_isready", "-h", "127.0.0.1", "-U", "directus", "-d", "directus"]);
+  });
+
+  it("orders database → extensions → pre-schema → Directus (image first) → post-schema → seed", () => {
+    // The mock monitor records registration order; each step must wait for the one before it.
+    const order = dev.resources.map((r) => r.name);
+    const at = (name: string) => order.indexOf(name);
+    expect(at("database-container")).toBeLessThan(at("extensions-timescaledb"));
+    expect(at("extensions-timescaledb")).toBeLessThan(at("pre-schema-migrations"));
+    expect(at("pre-schema-migrations")).toBeLessThan(at("directus-container"));
+    expect(at("directus-image-image")).toBeLessThan(at("directus-container"));
+    expect(at("directus-container")).toBeLessThan(at("post-schema-migrations"));
+    expect(at("post-schema-migrations")).toBeLessThan(at("seed"));
+  });
+
+  it("feeds the Directus container from the built image and the database's network", () => {
+    const directus = one(dev.resources, "directus-container");
+    expect(directus.inputs.image).toBe("sha256:" + "a".repeat(64));
+    expect(directus.inputs).toMatchObject({
+      name: "trm-dev-directus",
+      init: true,
+      wait: true,
+      networksAdvanced: [{ name: "trm-dev-net" }],
+      ports: [{ internal: 8055, external: 8055, ip: "127.0.0.1" }],
+      volumes: [{ volumeName: "trm-dev-uploads", containerPath: "/directus/uploads" }],
+    });
+    expect(directus.inputs.envs).toEqual(expect.arrayContaining(["DB_HOST=db", "DB_PORT=5432", "TELEMETRY=false", "SCHEMA_APPLY_MODE=apply"]));
+    const built = one(dev.resources, "directus-image-image");
+    expect(built.inputs).toMatchObject({
+      imageName: "trm-directus:dev",
+      skipPush: true,
+      build: { context: ".", platform: "linux/amd64" },
+    });
+  });
+
+  it("points the migrations at the right folders and the published port", () => {
+    const pre = one(dev.resources, "pre-schema-migrations");
+    const post = one(dev.resources, "post-schema-migrations");
+    expect(pre.inputs.dirs).toEqual(["db-init"]);
+    expect(post.inputs.dirs).toEqual(["db-post"]);
+    expect(Object.keys(pre.inputs.files)).toEqual(["001_extensions.sql", "002_positions_hypertable.sql", "003_faulty_column.sql"]);
+    expect(pre.inputs.db).toMatchObject({ host: "127.0.0.1", port: 54320, database: "directus", user: "directus" });
+  });
+
+  it("seeds the Rally Albania items through the Directus URL", () => {
+    const seed = one(dev.resources, "seed");
+    expect(seed.inputs.url).toBe("http://127.0.0.1:8055");
+    expect(Object.keys(seed.inputs.items.classes)).toHaveLength(18);
+    expect(seed.inputs.credentials).toMatchObject({ email: "admin@trm.dev" });
+  });
+
+  it("keeps secrets secret: container envs, migration and seed credentials, Portainer env", async () => {
+    expect(await isSecret(dev.program.portainerStack.env)).toBe(true);
+    expect(await isSecret(dev.program.portainerStack.compose)).toBe(false);
+    const compose = await outputValue(dev.program.portainerStack.compose);
+    for (const secret of Object.values(SECRETS)) expect(compose).not.toContain(secret);
+    // Inputs that carried secrets arrive at the mock monitor as plain values only inside secret wrappers:
+    const serialized = JSON.stringify(dev.resources.map((r) => ({ name: r.name, envs: r.inputs.envs })));
+    expect(serialized).toContain("DB_PASSWORD="); // the env is there…
+    expect(await isSecret(dev.program.directusUrl)).toBe(false);
+  });
+
+  it("exports the outputs Portainer and the scripts use", async () => {
+    const p = dev.program;
+    expect(await outputValue(p.directusUrl)).toBe("http://127.0.0.1:8055");
+    expect(p.adminEmail).toBe("admin@trm.dev");
+    expect(await outputValue(p.databasePort)).toBe(54320);
+    expect(await outputValue(p.imageId)).toMatch(/^sha256:/);
+    expect(await outputValue(p.volumes.data)).toBe("trm-dev-pgdata");
+    expect(await outputValue(p.volumes.uploads)).toBe("trm-dev-uploads");
+  });
+
+  it("renders a Portainer stack that is a valid compose file referencing no local build", async () => {
+    const compose = parse(await outputValue(dev.program.portainerStack.compose));
+    expect(Object.keys(compose.services)).toEqual(["db", "directus"]);
+    expect(compose.services.directus.image).toBe("git.dev.microservices.al/trm/directus:main");
+    expect(compose.services.db.image).toBe("timescale/timescaledb-ha:pg16.6-ts2.17.2-all");
+    for (const service of Object.values<any>(compose.services)) expect(service.build).toBeUndefined();
+    expect(compose.services.directus.environment.DB_PASSWORD).toBe("${DB_PASSWORD}");
+    const env = await outputValue(dev.program.portainerStack.env);
+    expect(env.find((e: { name: string }) => e.name === "DB_PASSWORD")?.value).toBe(SECRETS.dbPassword);
+  });
+
+  it("names dev and ci resources apart so both stacks coexist on one Docker host", async () => {
+    const ci = await runProgram("ci");
+    await outputValue(ci.program.portainerStack.compose);
+    const physical = (r: Awaited<ReturnType<typeof runProgram>>) =>
+      r.resources.filter((x) => x.type.startsWith("docker:") && x.inputs.name && !x.type.includes("Image")).map((x) => x.inputs.name);
+    expect(physical(ci)).toEqual(["trm-ci-net", "trm-ci-pgdata", "trm-ci-db", "trm-ci-uploads", "trm-ci-directus"]);
+    expect(physical(dev).some((n: string) => physical(ci).includes(n))).toBe(false);
+    expect(one(ci.resources, "database-container").inputs.ports).toEqual([{ internal: 5432, external: 15432, ip: "127.0.0.1" }]);
+  });
+});
+
+describe("stack configuration", () => {
+  const valid = Object.fromEntries(Object.entries(stackConfig("dev")).map(([k, v]) => [k.replace("trm-directus:", ""), v]));
+
+  it("reports every problem together, naming the config key, and creates nothing", async () => {
+    const bad = {
+      ...valid,
+      adminPassword: "password1",
+      adminEmail: "not-an-email",
+      directusPort: "54320",
+      dbPort: "54320",
+      databaseImage: "timescale/timescaledb-ha:pg16-latest",
+      directusKey: undefined,
+    };
+    let error: StackConfigError | undefined;
+    try {
+      validateStackConfig("dev", bad);
+    } catch (e) {
+      error = e as StackConfigError;
+    }
+    expect(error).toBeInstanceOf(StackConfigError);
+    expect(error!.problems).toEqual(
+      expect.arrayContaining([
+        "adminEmail must be an email address",
+        "adminPassword is too short: at least 12 characters",
+        expect.stringMatching(/^directusKey is required/),
+        "databaseImage must be pinned to an exact tag or digest, not a floating tag",
+        "dbPort and directusPort are both 54320: give each its own port",
+      ]),
+    );
+  });
+
+  it.each([
+    ["dbPort", "70000", "dbPort must be a port number (1-65535)"],
+    ["adminPassword", "aaaaaaaaaaaaaaaa", "adminPassword is too weak: use letters and digits, not a single repeated or common word"],
+    ["registryImage", "Not A/Image", "registryImage is not a valid image reference (registry/name:tag)"],
+    ["schemaApplyMode", "yolo", "schemaApplyMode must be one of apply, dry-run, skip"],
+    ["retainVolumes", "yes", "retainVolumes must be true or false"],
+  ])("rejects %s=%s", (key, value, message) => {
+    expect(() => validateStackConfig("dev", { ...valid, [key]: value })).toThrow(message);
+  });
+
+  it("refuses unknown keys (typos) by name", () => {
+    expect(() => validateStackConfig("dev", { ...valid, adminPasword: "x" })).toThrow(/unknown config key\(s\): adminPasword/);
+  });
+
+  it("a configuration error stops the program before any resource is registered", async () => {
+    await expect(runProgram("dev", { dbPort: "8055" })).rejects.toThrow(/dbPort and directusPort are both 8055/);
+  });
+
+  it("documents every key in Pulumi.yaml, with the validator's defaults", () => {
+    const declared = parse(readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8")).config as Record<string, { default?: unknown }>;
+    expect(Object.keys(declared).sort()).toEqual([...CONFIG_KEYS].sort());
+    const required = Object.keys(declared).filter((k) => !("default" in declared[k]));
+    const withDefaults = Object.fromEntries(Object.entries(declared).flatMap(([k, d]) => ("default" in d ? [[k, String(d.default)]] : [])));
+    const fromYaml = validateStackConfig("dev", { ...withDefaults, ...Object.fromEntries(required.map((k) => [k, valid[k]])) });
+    const fromValidator = validateStackConfig("dev", Object.fromEntries(required.map((k) => [k, valid[k]])));
+    expect(fromYaml).toEqual(fromValidator);
+  });
+});
