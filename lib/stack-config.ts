@@ -135,14 +135,6 @@ function schemaFor(stack: string) {
       schemaAllowDeletions: bool("schemaAllowDeletions").default(false),
       retainVolumes: bool("retainVolumes").default(true),
     })
-    .superRefine((c, ctx) => {
-      if (c.dbPort === c.directusPort) {
-        ctx.addIssue({ code: "custom", message: `dbPort and directusPort are both ${c.dbPort}: give each its own port` });
-      }
-      if (c.directusKey === c.directusSecret) {
-        ctx.addIssue({ code: "custom", message: "directusKey and directusSecret must differ" });
-      }
-    })
     .transform(
       (c): StackConfig => ({
         stack,
@@ -176,8 +168,18 @@ function schemaFor(stack: string) {
 export function validateStackConfig(stack: string, raw: RawStackConfig): StackConfig {
   const defined = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined));
   const parsed = schemaFor(stack).safeParse(defined);
-  if (parsed.success) return parsed.data;
-  throw new StackConfigError(stack, parsed.error.issues.map(describeIssue));
+  // Checks across keys run even when single keys are malformed, so one run reports everything.
+  const problems = [...(parsed.success ? [] : parsed.error.issues.map(describeIssue)), ...crossKeyProblems(defined)];
+  if (parsed.success && problems.length === 0) return parsed.data;
+  throw new StackConfigError(stack, problems);
+}
+
+function crossKeyProblems(raw: RawStackConfig): string[] {
+  const problems: string[] = [];
+  const dbPort = raw.dbPort ?? "54320";
+  if (dbPort === (raw.directusPort ?? "8055")) problems.push(`dbPort and directusPort are both ${dbPort}: give each its own port`);
+  if (raw.directusKey !== undefined && raw.directusKey === raw.directusSecret) problems.push("directusKey and directusSecret must differ");
+  return problems;
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {

@@ -7,19 +7,26 @@ import * as pulumi from "@pulumi/pulumi";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parse } from "yaml";
-import { beforeAll, describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { CONFIG_KEYS, validateStackConfig, StackConfigError } from "../lib/stack-config";
 import { REPO_ROOT } from "./support/cli";
+import { createRequire } from "node:module";
+
+const nodeRequire = createRequire(__filename);
+// What the Pulumi language host does for a TypeScript program.
+nodeRequire("ts-node").register({ transpileOnly: true, project: path.join(REPO_ROOT, "tsconfig.json") });
 
 interface Recorded {
   type: string;
   name: string;
   inputs: Record<string, any>;
   urn: string;
+  /** Resources whose registration had completed when this one was registered: its upstream. */
+  after: Set<string>;
 }
 
 const SECRETS = {
-  adminPassword: "Str0ng-admin-pass",
+  adminPassword: "Rally-Tr4ck-2026x",
   dbPassword: "db-pass-0123456789",
   directusKey: "k".repeat(16) + "0123456789abcdef",
   directusSecret: "s".repeat(16) + "0123456789abcdef",
@@ -33,13 +40,17 @@ function stackConfig(stack: string, overrides: Record<string, string> = {}): Rec
 
 async function runProgram(stack: string, overrides: Record<string, string> = {}) {
   const resources: Recorded[] = [];
-  vi.resetModules();
+  const completed = new Set<string>();
   pulumi.runtime.setAllConfig(stackConfig(stack, overrides), Object.keys(SECRETS).map((k) => `trm-directus:${k}`));
   await pulumi.runtime.setMocks(
     {
-      newResource(args) {
+      // Each registration takes a moment, so a resource registered before its upstream finished
+      // (a missing dependsOn or input) would show up: `after` holds what had completed by then.
+      async newResource(args) {
         const urn = `urn:pulumi:${stack}::trm-directus::${args.type}::${args.name}`;
-        resources.push({ type: args.type, name: args.name, inputs: args.inputs, urn });
+        resources.push({ type: args.type, name: args.name, inputs: args.inputs, urn, after: new Set(completed) });
+        await new Promise((r) => setTimeout(r, 5));
+        completed.add(args.name);
         const state: Record<string, unknown> = { ...args.inputs };
         if (args.type === "docker:index/image:Image") state.repoDigest = "sha256:" + "a".repeat(64);
         if (args.type === "docker:index/remoteImage:RemoteImage") state.imageId = "sha256:" + "b".repeat(64);
@@ -53,8 +64,21 @@ async function runProgram(stack: string, overrides: Record<string, string> = {})
     stack,
     true,
   );
-  const program = (await import("../index.js")) as typeof import("../index");
+  const program = loadProgram();
+  await pulumi.runtime.disconnect(); // every registration of this run has settled
   return { program, resources };
+}
+
+/**
+ * Loads index.ts through Node's own CommonJS loader with ts-node, as Pulumi's language host does,
+ * not through vitest: the dynamic providers must survive Pulumi's closure serialization, which
+ * vitest's module transform breaks. Project modules are evicted first so each run starts fresh.
+ */
+function loadProgram(): typeof import("../index") {
+  for (const id of Object.keys(nodeRequire.cache)) {
+    if (id.startsWith(REPO_ROOT) && !id.includes("node_modules")) delete nodeRequire.cache[id];
+  }
+  return nodeRequire(path.join(REPO_ROOT, "index.ts"));
 }
 
 function outputValue<T>(output: pulumi.Output<T> | T): Promise<T> {
@@ -64,6 +88,11 @@ function outputValue<T>(output: pulumi.Output<T> | T): Promise<T> {
 async function isSecret(output: unknown): Promise<boolean> {
   return pulumi.Output.isInstance(output) ? await pulumi.isSecret(output as pulumi.Output<unknown>) : false;
 }
+
+/** The mock monitor sees a secret input as { <signature>: <secret marker>, value }. */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const isSecretInput = (value: any) => value !== null && typeof value === "object" && SECRET_SIG in value;
+const plain = (value: any) => (isSecretInput(value) ? value.value : value);
 
 const byType = (resources: Recorded[], type: string) => resources.filter((r) => r.type === type);
 const one = (resources: Recorded[], name: string) => {
@@ -119,20 +148,20 @@ describe("the Pulumi program (mocks)", () => {
       ports: [{ internal: 5432, external: 54320, ip: "127.0.0.1" }],
       wait: true,
     });
-    expect(db.inputs.envs).toEqual(expect.arrayContaining(["PGDATA=/home/postgres/pgdata/data", "TIMESCALEDB_TELEMETRY=off"]));
+    expect(plain(db.inputs.envs)).toEqual(expect.arrayContaining(["PGDATA=/home/postgres/pgdata/data", "TIMESCALEDB_TELEMETRY=off"]));
     expect(db.inputs.healthcheck.tests).toEqual(["CMD", "pg_isready", "-h", "127.0.0.1", "-U", "directus", "-d", "directus"]);
   });
 
   it("orders database → extensions → pre-schema → Directus (image first) → post-schema → seed", () => {
-    // The mock monitor records registration order; each step must wait for the one before it.
-    const order = dev.resources.map((r) => r.name);
-    const at = (name: string) => order.indexOf(name);
-    expect(at("database-container")).toBeLessThan(at("extensions-timescaledb"));
-    expect(at("extensions-timescaledb")).toBeLessThan(at("pre-schema-migrations"));
-    expect(at("pre-schema-migrations")).toBeLessThan(at("directus-container"));
-    expect(at("directus-image-image")).toBeLessThan(at("directus-container"));
-    expect(at("directus-container")).toBeLessThan(at("post-schema-migrations"));
-    expect(at("post-schema-migrations")).toBeLessThan(at("seed"));
+    const upstream = (name: string) => one(dev.resources, name).after;
+    expect(upstream("extensions-timescaledb")).toContain("database-container");
+    expect(upstream("pre-schema-migrations")).toContain("extensions-timescaledb");
+    expect(upstream("directus-container")).toContain("pre-schema-migrations");
+    expect(upstream("directus-container")).toContain("directus-image-image");
+    expect(upstream("post-schema-migrations")).toContain("directus-container");
+    expect(upstream("seed")).toContain("post-schema-migrations");
+    // and not more than needed: the image build does not wait for the database
+    expect(upstream("directus-image-image")).not.toContain("database-container");
   });
 
   it("feeds the Directus container from the built image and the database's network", () => {
@@ -146,7 +175,7 @@ describe("the Pulumi program (mocks)", () => {
       ports: [{ internal: 8055, external: 8055, ip: "127.0.0.1" }],
       volumes: [{ volumeName: "trm-dev-uploads", containerPath: "/directus/uploads" }],
     });
-    expect(directus.inputs.envs).toEqual(expect.arrayContaining(["DB_HOST=db", "DB_PORT=5432", "TELEMETRY=false", "SCHEMA_APPLY_MODE=apply"]));
+    expect(plain(directus.inputs.envs)).toEqual(expect.arrayContaining(["DB_HOST=db", "DB_PORT=5432", "TELEMETRY=false", "SCHEMA_APPLY_MODE=apply"]));
     const built = one(dev.resources, "directus-image-image");
     expect(built.inputs).toMatchObject({
       imageName: "trm-directus:dev",
@@ -161,14 +190,14 @@ describe("the Pulumi program (mocks)", () => {
     expect(pre.inputs.dirs).toEqual(["db-init"]);
     expect(post.inputs.dirs).toEqual(["db-post"]);
     expect(Object.keys(pre.inputs.files)).toEqual(["001_extensions.sql", "002_positions_hypertable.sql", "003_faulty_column.sql"]);
-    expect(pre.inputs.db).toMatchObject({ host: "127.0.0.1", port: 54320, database: "directus", user: "directus" });
+    expect(plain(pre.inputs.db)).toMatchObject({ host: "127.0.0.1", port: 54320, database: "directus", user: "directus" });
   });
 
   it("seeds the Rally Albania items through the Directus URL", () => {
     const seed = one(dev.resources, "seed");
     expect(seed.inputs.url).toBe("http://127.0.0.1:8055");
     expect(Object.keys(seed.inputs.items.classes)).toHaveLength(18);
-    expect(seed.inputs.credentials).toMatchObject({ email: "admin@trm.dev" });
+    expect(plain(seed.inputs.credentials)).toMatchObject({ email: "admin@trm.dev" });
   });
 
   it("keeps secrets secret: container envs, migration and seed credentials, Portainer env", async () => {
@@ -176,9 +205,17 @@ describe("the Pulumi program (mocks)", () => {
     expect(await isSecret(dev.program.portainerStack.compose)).toBe(false);
     const compose = await outputValue(dev.program.portainerStack.compose);
     for (const secret of Object.values(SECRETS)) expect(compose).not.toContain(secret);
-    // Inputs that carried secrets arrive at the mock monitor as plain values only inside secret wrappers:
-    const serialized = JSON.stringify(dev.resources.map((r) => ({ name: r.name, envs: r.inputs.envs })));
-    expect(serialized).toContain("DB_PASSWORD="); // the env is there…
+    for (const name of ["database-container", "directus-container"]) {
+      expect(isSecretInput(one(dev.resources, name).inputs.envs), name).toBe(true);
+    }
+    for (const name of ["pre-schema-migrations", "post-schema-migrations"]) {
+      expect(isSecretInput(one(dev.resources, name).inputs.db), name).toBe(true);
+    }
+    expect(isSecretInput(one(dev.resources, "seed").inputs.credentials)).toBe(true);
+    expect(isSecretInput(one(dev.resources, "extensions-provider").inputs.password)).toBe(true);
+    // Nothing else carries a secret value in plaintext.
+    const plaintext = JSON.stringify(dev.resources.map((r) => Object.fromEntries(Object.entries(r.inputs).filter(([, v]) => !isSecretInput(v)))));
+    for (const secret of Object.values(SECRETS)) expect(plaintext).not.toContain(secret);
     expect(await isSecret(dev.program.directusUrl)).toBe(false);
   });
 
@@ -208,7 +245,7 @@ describe("the Pulumi program (mocks)", () => {
     await outputValue(ci.program.portainerStack.compose);
     const physical = (r: Awaited<ReturnType<typeof runProgram>>) =>
       r.resources.filter((x) => x.type.startsWith("docker:") && x.inputs.name && !x.type.includes("Image")).map((x) => x.inputs.name);
-    expect(physical(ci)).toEqual(["trm-ci-net", "trm-ci-pgdata", "trm-ci-db", "trm-ci-uploads", "trm-ci-directus"]);
+    expect(physical(ci).sort()).toEqual(["trm-ci-db", "trm-ci-directus", "trm-ci-net", "trm-ci-pgdata", "trm-ci-uploads"]);
     expect(physical(dev).some((n: string) => physical(ci).includes(n))).toBe(false);
     expect(one(ci.resources, "database-container").inputs.ports).toEqual([{ internal: 5432, external: 15432, ip: "127.0.0.1" }]);
   });

@@ -15,9 +15,10 @@ const ENTRY_POINTS = {
  * when they do. Used by `npm run build:image` and by the Pulumi DirectusImage component.
  */
 export function buildImageBundle(repoRoot: string): string {
-  const outdir = path.join(repoRoot, IMAGE_BUNDLE_DIR);
+  const root = path.resolve(repoRoot);
+  const outdir = path.join(root, IMAGE_BUNDLE_DIR);
   buildSync({
-    absWorkingDir: repoRoot,
+    absWorkingDir: root,
     entryPoints: ENTRY_POINTS,
     outdir,
     outExtension: { ".js": ".cjs" },
