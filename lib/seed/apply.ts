@@ -50,10 +50,11 @@ export async function seedDirectus(options: SeedOptions): Promise<SeedResult> {
   return { plan, counts, writeRequests };
 }
 
-/** Connects with a static token, or logs in with email and password. */
-export async function connectDirectus(url: string, credentials: DirectusCredentials): Promise<SeedClient> {
-  if ("token" in credentials) return createDirectus(url).with(staticToken(credentials.token)).with(rest());
-  const client = createDirectus(url).with(authentication("json")).with(rest());
+/** Connects with a static token, or logs in with email and password. `fetch` lets a caller observe requests. */
+export async function connectDirectus(url: string, credentials: DirectusCredentials, fetchImpl?: typeof fetch): Promise<SeedClient> {
+  const base = createDirectus(url, fetchImpl ? { globals: { fetch: fetchImpl } } : undefined);
+  if ("token" in credentials) return base.with(staticToken(credentials.token)).with(rest());
+  const client = base.with(authentication("json", { autoRefresh: false })).with(rest());
   await client.login({ email: credentials.email, password: credentials.password });
   return client;
 }
