@@ -1,0 +1,250 @@
+/**
+ * The image's start-up script (scripts/image/startup.sh), run as it is, outside a container, against
+ * the real Directus 11.17.4 runtime (its folder mirrors the image's /directus, pm2-runtime included)
+ * and PostgreSQL 16, with the bundled runner from `npm run build:image`.
+ */
+import { readCollections } from "@directus/sdk";
+import { spawn, type ChildProcess } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parse, stringify } from "yaml";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildImageBundle, IMAGE_BUNDLE_DIR } from "../lib/build/image-bundle";
+import type { DbSettings } from "../lib/db/settings";
+import { ensureDirectusRuntime, type DirectusRuntime } from "../tools/directus-runtime/index";
+import { REPO_ROOT } from "./support/cli";
+import { adminClient } from "./support/directus";
+import { freePort } from "./support/ports";
+import { startPostgres, type TestPostgres } from "./support/postgres";
+
+const STARTUP = path.join(REPO_ROOT, "scripts/image/startup.sh");
+const ADMIN_EMAIL = "admin@example.com";
+const BOOT_TIMEOUT_MS = 180_000;
+
+let pg: TestPostgres;
+let runtime: DirectusRuntime;
+let db: DbSettings;
+const work = mkdtempSync(path.join(os.tmpdir(), "trm-startup-"));
+
+interface Boot {
+  child: ChildProcess;
+  url: string;
+  adminPassword: string;
+  output: () => string;
+  exit: Promise<number | null>;
+}
+
+function boot(extraEnv: Record<string, string> = {}, port?: number): Promise<Boot> {
+  return freePort().then((freshPort) => {
+    const p = port ?? freshPort;
+    const url = `http://127.0.0.1:${p}`;
+    const adminPassword = "Startup-Test-Admin-1";
+    const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(DB_|DIRECTUS_|ADMIN_|KEY$|SECRET$|PORT$|NODE_OPTIONS$)/.test(k)));
+    const child = spawn("sh", [STARTUP], {
+      cwd: work,
+      env: {
+        ...inherited,
+        PATH: `${runtime.binDir}${path.delimiter}${process.env.PATH}`,
+        PM2_HOME: path.join(work, "pm2"),
+        DIRECTUS_DIR: runtime.dir,
+        TRM_BIN: path.join(REPO_ROOT, IMAGE_BUNDLE_DIR),
+        DB_INIT_DIR: path.join(REPO_ROOT, "db-init"),
+        DB_POST_DIR: path.join(REPO_ROOT, "db-post"),
+        SCHEMA_SNAPSHOT: path.join(REPO_ROOT, "snapshots/schema.yaml"),
+        DB_CLIENT: "pg",
+        DB_HOST: db.host,
+        DB_PORT: String(db.port),
+        DB_DATABASE: db.database,
+        DB_USER: db.user,
+        DB_PASSWORD: db.password,
+        KEY: "startup-test-key-0123456789abcdef",
+        SECRET: "startup-test-secret-0123456789abcdef",
+        ADMIN_EMAIL,
+        ADMIN_PASSWORD: adminPassword,
+        HOST: "127.0.0.1",
+        PORT: String(p),
+        PUBLIC_URL: url,
+        TELEMETRY: "false",
+        ...extraEnv,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true, // its own process group: stop() signals pm2-runtime and Directus together
+    });
+    let output = "";
+    child.stdout!.on("data", (c) => (output += c));
+    child.stderr!.on("data", (c) => (output += c));
+    const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    return { child, url, adminPassword, output: () => output, exit };
+  });
+}
+
+/** Resolves when Directus answers ok, or rejects with the log when the script exits first. */
+async function healthy(b: Boot): Promise<void> {
+  let exited: number | null | undefined;
+  void b.exit.then((code) => (exited = code));
+  const deadline = Date.now() + BOOT_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (exited !== undefined) throw new Error(`start-up exited with ${exited} before Directus was healthy:\n${b.output()}`);
+    try {
+      const health = (await (await fetch(`${b.url}/server/health`)).json()) as { status?: string };
+      if (health.status === "ok") return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`Directus not healthy after ${BOOT_TIMEOUT_MS / 1000} s:\n${b.output()}`);
+}
+
+async function stop(b: Boot): Promise<void> {
+  try {
+    process.kill(-b.child.pid!, "SIGTERM");
+  } catch {
+    return;
+  }
+  const timer = setTimeout(() => process.kill(-b.child.pid!, "SIGKILL"), 15_000);
+  await b.exit;
+  clearTimeout(timer);
+}
+
+/** A copy of schema.yaml without one collection (its fields and relations too). */
+function snapshotWithout(collection: string): string {
+  const snapshot = parse(readFileSync(path.join(REPO_ROOT, "snapshots/schema.yaml"), "utf8"));
+  snapshot.collections = snapshot.collections.filter((c: { collection: string }) => c.collection !== collection);
+  snapshot.fields = snapshot.fields.filter((f: { collection: string }) => f.collection !== collection);
+  snapshot.relations = snapshot.relations.filter((r: { collection: string; related_collection: string }) => r.collection !== collection && r.related_collection !== collection);
+  const file = path.join(work, `without-${collection}.yaml`);
+  writeFileSync(file, stringify(snapshot));
+  return file;
+}
+
+const tableExists = async (table: string) =>
+  (await pg.query<{ t: string | null }>(db, "SELECT to_regclass($1)::text AS t", [table]))[0].t !== null;
+const recorded = async () => (await pg.query<{ n: number }>(db, "SELECT count(*)::int AS n FROM migrations_applied"))[0].n;
+
+beforeAll(async () => {
+  buildImageBundle(REPO_ROOT);
+  runtime = await ensureDirectusRuntime();
+  pg = await startPostgres();
+  db = await pg.createDatabase("startup");
+}, 15 * 60_000);
+
+afterAll(async () => {
+  await pg?.stop();
+});
+
+describe("the image start-up script", () => {
+  it("brings a fresh database to a healthy Directus with all 12 collections and every migration recorded", async () => {
+    const b = await boot();
+    try {
+      await healthy(b);
+      const client = await adminClient({ url: b.url, adminEmail: ADMIN_EMAIL, adminPassword: b.adminPassword } as never);
+      const all = (await client.request(readCollections())) as { collection: string; meta: unknown }[];
+      const collections = all.filter((c) => c.meta !== null && !c.collection.startsWith("directus_")).map((c) => c.collection).sort();
+      // SQL-owned tables are visible to Directus as plain tables, never tracked collections
+      expect(all.filter((c) => c.meta === null).map((c) => c.collection).sort()).toEqual(["migrations_applied", "positions"]);
+      expect(collections).toEqual([
+        "classes", "devices", "entries", "entry_crew", "entry_devices", "events",
+        "organization_devices", "organization_users", "organization_vehicles", "organizations", "vehicles",
+      ]);
+      const userFields = await pg.query<{ column_name: string }>(db, "SELECT column_name FROM information_schema.columns WHERE table_name = 'directus_users' AND column_name IN ('phone', 'birth_date', 'nationality') ORDER BY 1");
+      expect(userFields.map((r) => r.column_name)).toEqual(["birth_date", "nationality", "phone"]);
+      expect(await recorded()).toBe(3 + 8);
+      const markers = b.output().match(/\[trm-startup\] ==> \d\/5/g);
+      expect(markers).toEqual(["[trm-startup] ==> 1/5", "[trm-startup] ==> 2/5", "[trm-startup] ==> 3/5", "[trm-startup] ==> 4/5", "[trm-startup] ==> 5/5"]);
+      expect(b.output()).toContain("db-init complete: 3 applied, 0 skipped");
+      expect(b.output()).toContain("db-init complete: 8 applied, 0 skipped");
+    } finally {
+      await stop(b);
+    }
+  }, BOOT_TIMEOUT_MS + 60_000);
+
+  it("on a restart every step reports nothing to do, and Directus is healthy again", async () => {
+    const b = await boot();
+    try {
+      await healthy(b);
+      const out = b.output();
+      expect(out).toContain("db-init complete: 0 applied, 3 skipped");
+      expect(out).toMatch(/schema: no changes/);
+      expect(out).toContain("db-init complete: 0 applied, 8 skipped");
+      expect(await recorded()).toBe(11);
+    } finally {
+      await stop(b);
+    }
+  }, BOOT_TIMEOUT_MS + 60_000);
+
+  it("stops before Directus starts when a migration is broken, with the SQL error as the last lines", async () => {
+    const dir = path.join(work, "db-init-broken");
+    cpSync(path.join(REPO_ROOT, "db-init"), dir, { recursive: true });
+    writeFileSync(path.join(dir, "004_broken.sql"), "CREATE TABLE half_done (id int);\nSELEC 1;\n");
+    const b = await boot({ DB_INIT_DIR: dir });
+    const code = await b.exit;
+    expect(code).toBe(3);
+    const lines = b.output().trim().split("\n");
+    expect(lines.at(-2)).toMatch(/SQL error in 004_broken\.sql:2:1: syntax error at or near "SELEC"/);
+    expect(lines.at(-1)).toContain("FAILED at step 1/5 pre-schema migrations (exit 3): Directus was not started");
+    expect(b.output()).not.toContain("==> 2/5");
+    expect(await tableExists("half_done")).toBe(false);
+  }, BOOT_TIMEOUT_MS);
+
+  it("refuses a destructive snapshot in apply mode, listing the deletions, and leaves the database as it was", async () => {
+    const b = await boot({ SCHEMA_SNAPSHOT: snapshotWithout("entry_devices") });
+    const code = await b.exit;
+    expect(code).not.toBe(0);
+    expect(b.output()).toMatch(/entry_devices/);
+    expect(b.output().trim().split("\n").at(-1)).toContain("FAILED at step 3/5 schema");
+    expect(b.output()).not.toContain("==> 4/5");
+    expect(await tableExists("entry_devices")).toBe(true);
+  }, BOOT_TIMEOUT_MS);
+
+  it("dry-run prints what would change, applies nothing and starts Directus", async () => {
+    const b = await boot({ SCHEMA_SNAPSHOT: snapshotWithout("entry_devices"), SCHEMA_APPLY_MODE: "dry-run" });
+    try {
+      await healthy(b);
+      expect(b.output()).toMatch(/entry_devices/);
+      expect(b.output()).toContain("dry run: nothing applied");
+      expect(await tableExists("entry_devices")).toBe(true);
+    } finally {
+      await stop(b);
+    }
+  }, BOOT_TIMEOUT_MS + 60_000);
+
+  it("skip leaves the schema alone and starts Directus", async () => {
+    const b = await boot({ SCHEMA_SNAPSHOT: snapshotWithout("entry_devices"), SCHEMA_APPLY_MODE: "skip" });
+    try {
+      await healthy(b);
+      expect(b.output()).toContain("skipped (mode skip)");
+      expect(b.output()).not.toContain("dry run");
+      expect(await tableExists("entry_devices")).toBe(true);
+    } finally {
+      await stop(b);
+    }
+  }, BOOT_TIMEOUT_MS + 60_000);
+});
+
+describe("the image build inputs", () => {
+  it("every COPY source of the Dockerfile exists after `npm run build:image`", () => {
+    const dockerfile = readFileSync(path.join(REPO_ROOT, "Dockerfile"), "utf8");
+    const sources = [...dockerfile.matchAll(/^COPY(?:\s+--\S+)*\s+(\S+)\s+\S+$/gm)].map((m) => m[1]);
+    expect(sources).toEqual(["dist/image/bin/", "db-init/", "db-post/", "snapshots/", "extensions/", "scripts/image/startup.sh"]);
+    for (const source of sources) expect(existsSync(path.join(REPO_ROOT, source)), source).toBe(true);
+  });
+
+  it("the bundled runner runs under plain node with no node_modules beside it", async () => {
+    const bare = mkdtempSync(path.join(os.tmpdir(), "trm-bare-"));
+    cpSync(path.join(REPO_ROOT, IMAGE_BUNDLE_DIR), bare, { recursive: true });
+    cpSync(path.join(REPO_ROOT, "db-init"), path.join(bare, "db-init"), { recursive: true });
+    const fresh = await pg.createDatabase("bare");
+    const run = spawn(runtime.nodeBin, [path.join(bare, "db-init.cjs"), path.join(bare, "db-init")], {
+      cwd: bare,
+      env: { PATH: "/usr/bin:/bin", DB_HOST: fresh.host, DB_PORT: String(fresh.port), DB_DATABASE: fresh.database, DB_USER: fresh.user, DB_PASSWORD: fresh.password },
+    });
+    let out = "";
+    run.stdout.on("data", (c) => (out += c));
+    run.stderr.on("data", (c) => (out += c));
+    const code = await new Promise((r) => run.on("exit", r));
+    expect(code, out).toBe(0);
+    expect(out).toContain("db-init complete: 3 applied, 0 skipped");
+  });
+});
