@@ -10,6 +10,9 @@ COPY --chown=node:node snapshots/ /directus/trm/snapshots/
 COPY --chown=node:node extensions/ /directus/extensions/
 COPY --chown=node:node scripts/image/startup.sh /directus/trm/startup.sh
 
+# Upstream's ecosystem.config.cjs restarts a crashed Directus only when this is true.
+ENV PM2_AUTO_RESTART=true
+
 USER node
 WORKDIR /directus
 EXPOSE 8055

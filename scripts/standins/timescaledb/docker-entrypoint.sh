@@ -41,7 +41,7 @@ wants_help() {
 process_sql() {
   local runner=(psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --no-password --no-psqlrc)
   [ -n "$POSTGRES_DB" ] && runner+=(--dbname "$POSTGRES_DB")
-  PGHOST= PGHOSTADDR= "${runner[@]}" "$@"
+  PGHOST='' PGHOSTADDR='' "${runner[@]}" "$@"
 }
 
 run_init_files() {
@@ -50,6 +50,7 @@ run_init_files() {
     [ -e "$f" ] || continue
     case "$f" in
       *.sh)
+        # shellcheck disable=SC1090  # init scripts are found at run time
         if [ -x "$f" ]; then echo "$0: running $f"; "$f"
         else echo "$0: sourcing $f"; . "$f"; fi ;;
       *.sql)    echo "$0: running $f"; process_sql -f "$f" ;;
@@ -82,7 +83,7 @@ main() {
   if [ "$(id -u)" = 0 ]; then
     # Started with --user root: fix ownership, then run as postgres (uid 1000).
     find "$PGDATA" \! -user postgres -exec chown postgres:postgres '{}' +
-    exec setpriv --reuid=postgres --regid=postgres --init-groups "$BASH_SOURCE" "$@"
+    exec setpriv --reuid=postgres --regid=postgres --init-groups "${BASH_SOURCE[0]}" "$@"
   fi
 
   if [ ! -s "$PGDATA/PG_VERSION" ]; then
@@ -112,9 +113,13 @@ EOE
     PGUSER="${PGUSER:-$POSTGRES_USER}" pg_ctl -D "$PGDATA" \
       -o "-c listen_addresses='' -p ${PGPORT:-5432}" -w start
 
-    if [ -z "$(POSTGRES_DB= process_sql --dbname postgres --set db="$POSTGRES_DB" --tuples-only \
-                 -c "SELECT 1 FROM pg_database WHERE datname = :'db'" 2>/dev/null || true)" ]; then
-      POSTGRES_DB= process_sql --dbname postgres --set db="$POSTGRES_DB" <<<'CREATE DATABASE :"db";'
+    # (psql interpolates :'db' only in input it reads, not in -c commands.) POSTGRES_DB=''
+    # keeps process_sql from adding --dbname "$POSTGRES_DB"; db= gets the real name.
+    # shellcheck disable=SC2097,SC2098
+    if [ -z "$(POSTGRES_DB='' process_sql --dbname postgres --set db="$POSTGRES_DB" --tuples-only \
+                 <<<"SELECT 1 FROM pg_database WHERE datname = :'db';")" ]; then
+      # shellcheck disable=SC2097,SC2098
+      POSTGRES_DB='' process_sql --dbname postgres --set db="$POSTGRES_DB" <<<'CREATE DATABASE :"db";'
     fi
     run_init_files
 

@@ -22,9 +22,9 @@ echo "timescaledb.telemetry_level=${telemetry}" >>"$PGDATA/postgresql.conf"
 export PGPASSWORD="${PGPASSWORD:-${POSTGRES_PASSWORD:-}}"
 psql_opts=(-X -q -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --no-password)
 
-PGHOST= PGHOSTADDR= psql "${psql_opts[@]}" --dbname postgres -f "$create_sql" >/dev/null
-PGHOST= PGHOSTADDR= psql "${psql_opts[@]}" --dbname template1 -f "$create_sql" >/dev/null
+PGHOST='' PGHOSTADDR='' psql "${psql_opts[@]}" --dbname postgres -f "$create_sql" >/dev/null
+PGHOST='' PGHOSTADDR='' psql "${psql_opts[@]}" --dbname template1 -f "$create_sql" >/dev/null
 if [ "${POSTGRES_DB:-postgres}" != 'postgres' ]; then
-  PGHOST= PGHOSTADDR= psql "${psql_opts[@]}" --dbname "$POSTGRES_DB" -f "$create_sql" >/dev/null
+  PGHOST='' PGHOSTADDR='' psql "${psql_opts[@]}" --dbname "$POSTGRES_DB" -f "$create_sql" >/dev/null
 fi
 echo "000_install_timescaledb.sh: extension timescaledb (TEST DOUBLE) created in postgres, template1 and ${POSTGRES_DB:-postgres}"
