@@ -1,0 +1,22 @@
+/**
+ * Schema tooling: plain modules (no Pulumi), bundle-able by esbuild into one CJS file.
+ * Dependencies: yaml, zod, @directus/sdk and Node built-ins only.
+ */
+export { applySchema, DirectusCliError, errorLines, SCHEMA_APPLY_MODES } from "./directus-cli";
+export type { ApplySchemaOptions, ApplySchemaResult, ApplySchemaStatus, SchemaApplyMode } from "./directus-cli";
+export {
+  ALLOW_DELETIONS_HINT,
+  assertDeletionsAllowed,
+  deletionLines,
+  describePlan,
+  DestructiveSchemaChangeError,
+  planSchemaApply,
+} from "./plan";
+export type { PlanOptions, SchemaChanges, SchemaPlan } from "./plan";
+export { applySchemaRest, captureSnapshot, connectDirectus, describeDirectusDiff, diffSchema } from "./rest";
+export type { CapturedSnapshot, DirectusConnection, RestApplyOptions, RestDiff, SchemaClient } from "./rest";
+export { readAllowDeletions, readApplyMode, readBoolean, readDirectusConnection } from "./settings";
+export { InvalidSnapshotError, normalizeSnapshot, parseSnapshot, serializeSnapshot, validateSnapshot } from "./snapshot";
+export type { Snapshot, SnapshotCollection, SnapshotField, SnapshotRelation } from "./snapshot";
+export { findSqlOwnedTables, MIGRATIONS_GUARD_TABLE, stripSqlOwned, tablesCreatedBy } from "./strip";
+export type { StripResult, Stripped } from "./strip";
