@@ -3,6 +3,7 @@ import { connectDirectus, seedDirectus, type DirectusCredentials } from "../lib/
 import { diffSeedStates } from "../lib/seed/diff";
 import { COLLECTIONS, emptyState, type SeedState } from "../lib/seed/model";
 import { countWrites } from "../lib/seed/plan";
+import { plainError } from "../lib/plain-error";
 
 export interface DirectusSeedArgs {
   /** Directus base URL reachable from where Pulumi runs. */
@@ -61,8 +62,13 @@ export const directusSeedProvider: pulumi.dynamic.ResourceProvider<SeedInputs, S
 };
 
 async function seed(inputs: SeedInputs, previous: SeedState | undefined): Promise<SeedOutputs> {
-  const client = await connectDirectus(inputs.url, inputs.credentials);
-  const result = await seedDirectus({ client, desired: inputs.items, previous, log: (line) => pulumi.log.info(line) });
+  let result;
+  try {
+    const client = await connectDirectus(inputs.url, inputs.credentials);
+    result = await seedDirectus({ client, desired: inputs.items, previous, log: (line) => pulumi.log.info(line) });
+  } catch (error) {
+    throw plainError(error);
+  }
   const kept = countWrites(result.plan).kept;
   if (kept > 0) pulumi.log.warn(`${kept} item(s) the seed no longer wants are still referenced by hand-made items and were kept`);
   const counts = Object.fromEntries(Object.entries(inputs.items).map(([collection, items]) => [collection, Object.keys(items).length]));

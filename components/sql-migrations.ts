@@ -1,12 +1,16 @@
+import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { DbSettings } from "../lib/db/settings";
-import { ChecksumMismatchError } from "../lib/migrations/errors";
+import { checksumMismatchMessage } from "../lib/migrations/errors";
+import { plainError } from "../lib/plain-error";
 import { readMigrationFiles } from "../lib/migrations/files";
 import { runMigrations } from "../lib/migrations/runner";
 
 export interface SqlMigrationsArgs {
-  /** Migration folders relative to the project root, e.g. ["db-init"]. */
+  /** Migration folders relative to `root`, e.g. ["db-init"]. */
   dirs: string[];
+  /** The project root (default: the program's working directory). */
+  root?: string;
   db: pulumi.Input<{
     host: pulumi.Input<string>;
     port: pulumi.Input<number>;
@@ -18,6 +22,8 @@ export interface SqlMigrationsArgs {
 
 interface MigrationInputs {
   dirs: string[];
+  /** Absolute; not part of the diff, so moving the checkout changes nothing. */
+  root: string;
   db: DbSettings;
   /** filename → sha256 of the files on disk when the program ran. */
   files: Record<string, string>;
@@ -39,10 +45,10 @@ export const sqlMigrationsProvider: pulumi.dynamic.ResourceProvider<MigrationInp
     const edited = Object.entries(news.files)
       .filter(([file, checksum]) => file in olds.files && olds.files[file] !== checksum)
       .map(([file, checksum]) => ({ filename: file, recorded: olds.files[file], actual: checksum }));
-    if (edited.length > 0) throw new ChecksumMismatchError(edited);
+    if (edited.length > 0) throw new Error(checksumMismatchMessage(edited));
     const newFiles = Object.keys(news.files).filter((file) => !(file in olds.files));
-    const moved = JSON.stringify([olds.db, olds.dirs]) !== JSON.stringify([news.db, news.dirs]);
-    return { changes: newFiles.length > 0 || moved, replaces: [], deleteBeforeReplace: false };
+    const retargeted = JSON.stringify([olds.db, olds.dirs]) !== JSON.stringify([news.db, news.dirs]);
+    return { changes: newFiles.length > 0 || retargeted, replaces: [], deleteBeforeReplace: false };
   },
 
   async create(inputs) {
@@ -59,8 +65,13 @@ export const sqlMigrationsProvider: pulumi.dynamic.ResourceProvider<MigrationInp
 };
 
 async function migrate(inputs: MigrationInputs): Promise<MigrationOutputs> {
-  const result = await runMigrations({ dirs: inputs.dirs, db: inputs.db, log: (line) => pulumi.log.info(line) });
-  return { ...inputs, applied: result.applied };
+  const dirs = inputs.dirs.map((dir) => path.resolve(inputs.root, dir));
+  try {
+    const result = await runMigrations({ dirs, db: inputs.db, log: (line) => pulumi.log.info(line) });
+    return { ...inputs, applied: result.applied };
+  } catch (error) {
+    throw plainError(error);
+  }
 }
 
 export class SqlMigrations extends pulumi.dynamic.Resource {
@@ -68,11 +79,14 @@ export class SqlMigrations extends pulumi.dynamic.Resource {
   declare readonly files: pulumi.Output<Record<string, string>>;
 
   constructor(name: string, args: SqlMigrationsArgs, opts?: pulumi.CustomResourceOptions) {
-    const files = readMigrationFiles(args.dirs).then((list) => Object.fromEntries(list.map((f) => [f.filename, f.checksum])));
+    const root = path.resolve(args.root ?? ".");
+    const files = readMigrationFiles(args.dirs.map((dir) => path.resolve(root, dir))).then((list) =>
+      Object.fromEntries(list.map((f) => [f.filename, f.checksum])),
+    );
     super(
       sqlMigrationsProvider,
       name,
-      { dirs: args.dirs, db: pulumi.secret(args.db), files, applied: undefined },
+      { dirs: args.dirs, root, db: pulumi.secret(args.db), files, applied: undefined },
       { ...opts, additionalSecretOutputs: ["db"] },
     );
   }

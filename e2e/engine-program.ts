@@ -6,12 +6,15 @@
  * Same components, same order: pre-schema migrations → post-schema migrations → seed.
  */
 import { readFileSync } from "node:fs";
+import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { DirectusSeed } from "../components/seed";
 import { SqlMigrations } from "../components/sql-migrations";
 import { parseSeedYaml, toSeedState } from "../lib/seed/data";
 
 const config = new pulumi.Config();
+// Pulumi runs a `main` in a subfolder with that folder as its working directory.
+const root = path.resolve(__dirname, "..");
 const seedFile = "seed/rally-albania-2026.yaml";
 const db = {
   host: "127.0.0.1",
@@ -21,14 +24,14 @@ const db = {
   password: config.requireSecret("dbPassword"),
 };
 
-const preSchema = new SqlMigrations("pre-schema-migrations", { dirs: ["db-init"], db });
-const postSchema = new SqlMigrations("post-schema-migrations", { dirs: ["db-post"], db }, { dependsOn: [preSchema] });
+const preSchema = new SqlMigrations("pre-schema-migrations", { dirs: ["db-init"], root, db });
+const postSchema = new SqlMigrations("post-schema-migrations", { dirs: ["db-post"], root, db }, { dependsOn: [preSchema] });
 const seed = new DirectusSeed(
   "seed",
   {
     url: config.require("directusUrl"),
     credentials: config.requireSecret("adminPassword").apply((password) => ({ email: config.require("adminEmail"), password })),
-    items: toSeedState(parseSeedYaml(readFileSync(seedFile, "utf8"), seedFile)),
+    items: toSeedState(parseSeedYaml(readFileSync(path.join(root, seedFile), "utf8"), seedFile)),
     source: seedFile,
   },
   { dependsOn: [postSchema] },

@@ -41,7 +41,15 @@ async function query<R extends object>(sql: string): Promise<R[]> {
   }
 }
 
-const admin = () => connectDirectus(stack.directusUrl, { email: "ci@trm.dev", password: secrets.adminPassword });
+/** Logs in as the admin; one retry, because a kept-alive socket the server just closed fails a POST once. */
+async function admin() {
+  const login = () => connectDirectus(stack.directusUrl, { email: "ci@trm.dev", password: secrets.adminPassword });
+  try {
+    return await login();
+  } catch {
+    return login();
+  }
+}
 
 beforeAll(async () => {
   let t = Date.now();

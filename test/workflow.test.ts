@@ -17,7 +17,7 @@ const steps: { name?: string; uses?: string; run?: string; if?: string; "continu
   workflow.jobs.build.steps;
 
 /** Files that do not shape the image or the stack: documentation, tests and CI-local tooling. */
-const NOT_INPUTS = [/\.md$/, /^test\//, /^\.ci\//, /^vitest\.config\.mts$/, /^\.git(ignore|attributes)$/, /^bench\//];
+const NOT_INPUTS = [/\.md$/, /^test\//, /^e2e\//, /^\.ci\//, /^vitest(\.e2e)?\.config\.mts$/, /^\.git(ignore|attributes)$/, /^bench\//];
 
 function globToRegExp(glob: string): RegExp {
   const source = glob

@@ -11,14 +11,24 @@ export abstract class MigrationError extends Error {
   abstract readonly exitCode: number;
 }
 
+export interface EditedMigration {
+  filename: string;
+  recorded: string;
+  actual: string;
+}
+
+export function checksumMismatchMessage(files: EditedMigration[]): string {
+  return (
+    `checksum mismatch: ${files.map((f) => f.filename).join(", ")} changed after being applied ` +
+    `(recorded ${short(files[0].recorded)}, file now ${short(files[0].actual)}). ` +
+    `Migrations are append-only: restore the file and put the change in a new NNN_name.sql`
+  );
+}
+
 export class ChecksumMismatchError extends MigrationError {
   readonly exitCode = EXIT.checksumMismatch;
-  constructor(readonly files: { filename: string; recorded: string; actual: string }[]) {
-    super(
-      `checksum mismatch: ${files.map((f) => f.filename).join(", ")} changed after being applied ` +
-        `(recorded ${short(files[0].recorded)}, file now ${short(files[0].actual)}). ` +
-        `Migrations are append-only: restore the file and put the change in a new NNN_name.sql`,
-    );
+  constructor(readonly files: EditedMigration[]) {
+    super(checksumMismatchMessage(files));
     this.name = "ChecksumMismatchError";
   }
 }
