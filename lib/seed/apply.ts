@@ -13,8 +13,8 @@ import {
   updateUsersBatch,
   type RestClient,
 } from "@directus/sdk";
-import { COLLECTIONS, type CollectionSpec, type ItemValues, type SeedState } from "./model";
-import { countWrites, formatPlan, planSeed, type ExistingItem, type ExistingState, type SeedPlan } from "./plan";
+import { COLLECTIONS, dependencyLevels, type CollectionSpec, type ItemValues, type SeedState } from "./model";
+import { countWrites, formatPlan, planSeed, type CollectionPlan, type ExistingItem, type ExistingState, type SeedPlan } from "./plan";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type SeedClient = RestClient<any>;
@@ -59,18 +59,22 @@ export async function connectDirectus(url: string, credentials: DirectusCredenti
   return client;
 }
 
-/** Every item of each seeded collection, refs turned into parent natural keys (parents are read first). */
+/** Every item of each seeded collection (read side by side), refs turned into parent natural keys. */
 export async function readExisting(client: SeedClient): Promise<ExistingState> {
+  const rowsOf = await Promise.all(
+    COLLECTIONS.map((spec) => {
+      const fields = ["id", ...Object.keys(spec.fields), ...Object.keys(spec.refs)];
+      const query = { fields, limit: -1 };
+      return client.request(spec.name === "directus_users" ? readUsers(query) : readItems(spec.name, query)) as Promise<Record<string, unknown>[]>;
+    }),
+  );
+  // Parents come first in COLLECTIONS, so their keys are known when a child's refs are resolved.
   const keyOfId = new Map<string, string>();
   const state = {} as ExistingState;
-  for (const spec of COLLECTIONS) {
-    const fields = ["id", ...Object.keys(spec.fields), ...Object.keys(spec.refs)];
-    const rows = (await client.request(
-      spec.name === "directus_users" ? readUsers({ fields, limit: -1 }) : readItems(spec.name, { fields, limit: -1 }),
-    )) as Record<string, unknown>[];
-    state[spec.name] = rows.map((row) => toExistingItem(spec, row, keyOfId));
+  COLLECTIONS.forEach((spec, i) => {
+    state[spec.name] = rowsOf[i].map((row) => toExistingItem(spec, row, keyOfId));
     for (const item of state[spec.name]) keyOfId.set(`${spec.name}:${item.id}`, item.key);
-  }
+  });
   return state;
 }
 
@@ -87,14 +91,20 @@ function toExistingItem(spec: CollectionSpec, row: Record<string, unknown>, keyO
   return { id, key: spec.key(values), values, refIds };
 }
 
-/** One request per collection and action; returns how many write requests it made. */
+/**
+ * One request per collection and action; returns how many write requests it made. Collections of
+ * one dependency level go side by side: creates and updates parents-first, deletes children-first.
+ */
 export async function applySeedPlan(client: SeedClient, plan: SeedPlan): Promise<number> {
   let requests = 0;
   const send = async (command: Parameters<SeedClient["request"]>[0]) => {
     requests++;
     await client.request(command);
   };
-  for (const p of plan) {
+  const planOf = new Map(plan.map((p) => [p.collection, p]));
+  const levels = dependencyLevels().map((level) => level.map((spec) => planOf.get(spec.name)!));
+
+  const write = async (p: CollectionPlan) => {
     const users = p.collection === "directus_users";
     if (p.creates.length > 0) {
       const items = p.creates.map((c) => c.payload);
@@ -104,11 +114,14 @@ export async function applySeedPlan(client: SeedClient, plan: SeedPlan): Promise
       const items = p.updates.map((u) => ({ id: u.id, ...u.payload }));
       await send(users ? updateUsersBatch(items, { fields: ["id"] }) : updateItemsBatch(p.collection, items, { fields: ["id"] }));
     }
-  }
-  for (const p of [...plan].reverse()) {
-    if (p.deletes.length === 0) continue;
+  };
+  const remove = async (p: CollectionPlan) => {
+    if (p.deletes.length === 0) return;
     const ids = p.deletes.map((d) => d.id);
     await send(p.collection === "directus_users" ? deleteUsers(ids) : deleteItems(p.collection, ids));
-  }
+  };
+
+  for (const level of levels) await Promise.all(level.map(write));
+  for (const level of [...levels].reverse()) await Promise.all(level.map(remove));
   return requests;
 }

@@ -121,6 +121,22 @@ export const COLLECTIONS: readonly CollectionSpec[] = [
   },
 ];
 
+/**
+ * Collections grouped by dependency depth: nothing in a level refers to anything in the same or a
+ * later level, so a level's requests can run side by side (parents' levels first, children's first
+ * for deletes).
+ */
+export function dependencyLevels(): CollectionSpec[][] {
+  const depth = new Map<CollectionName, number>();
+  for (const spec of COLLECTIONS) {
+    const parents = Object.values(spec.refs).map((ref) => depth.get(ref.collection)! + 1);
+    depth.set(spec.name, Math.max(0, ...parents));
+  }
+  const levels: CollectionSpec[][] = [];
+  for (const spec of COLLECTIONS) (levels[depth.get(spec.name)!] ??= []).push(spec);
+  return levels;
+}
+
 export function collectionSpec(name: CollectionName): CollectionSpec {
   return COLLECTIONS.find((c) => c.name === name)!;
 }
