@@ -4,21 +4,21 @@
  *   database → extensions → pre-schema migrations → Directus (image built first)
  *   → post-schema migrations → seed.
  */
-import { readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
-import { readStackConfig } from "./components/config";
+import { readStackConfig, reportAsRunError } from "./components/config";
 import { Database } from "./components/database";
 import { DirectusImage } from "./components/directus-image";
 import { DirectusService } from "./components/directus-service";
 import { Extensions } from "./components/extensions";
 import { DirectusSeed } from "./components/seed";
 import { SqlMigrations } from "./components/sql-migrations";
-import { parseSeedYaml, toSeedState } from "./lib/seed/data";
+import { loadSeedFile } from "./lib/seed/data";
 import { renderPortainerStack } from "./lib/portainer";
 
 const config = readStackConfig();
 // Validated now, so a broken seed file fails the preview before anything is created.
-const seedItems = config.seedFile ? toSeedState(parseSeedYaml(readFileSync(config.seedFile, "utf8"), config.seedFile)) : undefined;
+const seedFile = config.seedFile;
+const seedItems = seedFile ? reportAsRunError(() => loadSeedFile(seedFile)) : undefined;
 
 // Database: network, data volume, TimescaleDB container (healthy before anything else runs).
 const database = new Database("database", {
@@ -81,7 +81,7 @@ const seed = seedItems
         url: directus.url,
         credentials: config.directus.adminPassword.apply((password) => ({ email: config.directus.adminEmail, password })),
         items: seedItems,
-        source: config.seedFile!,
+        source: seedFile!,
       },
       { dependsOn: [postSchema] },
     )

@@ -8,5 +8,7 @@ export default defineConfig({
     hookTimeout: 300_000,
     // Integration files each start their own PostgreSQL/Directus; two cores: don't oversubscribe.
     maxWorkers: 2,
+    // The JSON copy lets .ci/run print one "N passed, M failed" line for the whole run.
+    reporters: ["default", ["json", { outputFile: ".vitest/results.json" }]],
   },
 });

@@ -8,5 +8,6 @@ export default defineConfig({
     hookTimeout: 90 * 60_000,
     fileParallelism: false,
     sequence: { concurrent: false },
+    reporters: ["default", ["json", { outputFile: ".vitest/e2e-results.json" }]],
   },
 });

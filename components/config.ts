@@ -22,7 +22,9 @@ export function readStackConfig(): ResolvedConfig {
     .filter((full) => full.startsWith(`${project}:`))
     .map((full) => full.slice(project.length + 1))
     .filter((key) => !(CONFIG_KEYS as readonly string[]).includes(key));
-  const config = validateStackConfig(pulumi.getStack(), { ...raw, ...Object.fromEntries(unknown.map((k) => [k, "?"])) });
+  const config = reportAsRunError(() =>
+    validateStackConfig(pulumi.getStack(), { ...raw, ...Object.fromEntries(unknown.map((k) => [k, "?"])) }),
+  );
   return {
     ...config,
     database: { ...config.database, password: pulumi.secret(config.database.password) },
@@ -33,4 +35,16 @@ export function readStackConfig(): ResolvedConfig {
       secret: pulumi.secret(config.directus.secret),
     },
   };
+}
+
+/**
+ * Runs a check of the program's inputs; its failure becomes a RunError, which Pulumi prints as the
+ * bare message (every problem, one per line) instead of an object dump with a stack trace.
+ */
+export function reportAsRunError<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    throw new pulumi.RunError((error as Error).message);
+  }
 }

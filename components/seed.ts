@@ -2,7 +2,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { connectDirectus, seedDirectus, type DirectusCredentials } from "../lib/seed/apply";
 import { diffSeedStates } from "../lib/seed/diff";
 import { COLLECTIONS, emptyState, type SeedState } from "../lib/seed/model";
-import { countWrites } from "../lib/seed/plan";
 import { plainError } from "../lib/plain-error";
 
 export interface DirectusSeedArgs {
@@ -62,15 +61,15 @@ export const directusSeedProvider: pulumi.dynamic.ResourceProvider<SeedInputs, S
 };
 
 async function seed(inputs: SeedInputs, previous: SeedState | undefined): Promise<SeedOutputs> {
-  let result;
-  try {
-    const client = await connectDirectus(inputs.url, inputs.credentials);
-    result = await seedDirectus({ client, desired: inputs.items, previous, log: (line) => pulumi.log.info(line) });
-  } catch (error) {
-    throw plainError(error);
+  const log = (line: string) => pulumi.log.info(line);
+  const { counts: planned } = await connectDirectus(inputs.url, inputs.credentials)
+    .then((client) => seedDirectus({ client, desired: inputs.items, previous, log }))
+    .catch((error: unknown) => {
+      throw plainError(error);
+    });
+  if (planned.kept > 0) {
+    pulumi.log.warn(`${planned.kept} item(s) the seed no longer wants are still referenced by hand-made items and were kept`);
   }
-  const kept = countWrites(result.plan).kept;
-  if (kept > 0) pulumi.log.warn(`${kept} item(s) the seed no longer wants are still referenced by hand-made items and were kept`);
   const counts = Object.fromEntries(Object.entries(inputs.items).map(([collection, items]) => [collection, Object.keys(items).length]));
   return { ...inputs, counts };
 }

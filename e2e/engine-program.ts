@@ -5,12 +5,11 @@
  * not served), so the full program (index.ts) is exercised by the mock tests and e2e/stack.e2e.test.ts.
  * Same components, same order: pre-schema migrations → post-schema migrations → seed.
  */
-import { readFileSync } from "node:fs";
 import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { DirectusSeed } from "../components/seed";
 import { SqlMigrations } from "../components/sql-migrations";
-import { parseSeedYaml, toSeedState } from "../lib/seed/data";
+import { loadSeedFile } from "../lib/seed/data";
 
 const config = new pulumi.Config();
 // Pulumi runs a `main` in a subfolder with that folder as its working directory.
@@ -31,7 +30,7 @@ const seed = new DirectusSeed(
   {
     url: config.require("directusUrl"),
     credentials: config.requireSecret("adminPassword").apply((password) => ({ email: config.require("adminEmail"), password })),
-    items: toSeedState(parseSeedYaml(readFileSync(path.join(root, seedFile), "utf8"), seedFile)),
+    items: loadSeedFile(path.join(root, seedFile)),
     source: seedFile,
   },
   { dependsOn: [postSchema] },

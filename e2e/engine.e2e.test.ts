@@ -13,8 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectDirectus } from "../lib/seed/apply";
 import { ensureDirectusRuntime } from "../tools/directus-runtime/index";
 import { startDockerStack, type DockerStack } from "./docker-stack";
-import { lastLine, projectCopy, run, seconds } from "./support";
-import { freePort } from "../test/support/ports";
+import { engineEnv, lastLine, projectCopy, run, seconds } from "./support";
+import { freePort } from "../lib/free-port";
 
 const STACK = "engine";
 const IMAGE = "trm-directus:e2e";
@@ -82,17 +82,7 @@ beforeAll(async () => {
   // The engine program is the project's own, through Pulumi.yaml's `main`.
   const pulumiYaml = path.join(project, "Pulumi.yaml");
   writeFileSync(pulumiYaml, readFileSync(pulumiYaml, "utf8").replace(/^config:[\s\S]*$/m, "").replace("runtime:", "main: e2e/engine-program.ts\nruntime:"));
-  env = {
-    ...process.env,
-    PATH: [toolchainBin, node22, process.env.PATH].join(path.delimiter),
-    PULUMI_BACKEND_URL: `file://${path.join(project, ".pulumi-state")}`,
-    PULUMI_CONFIG_PASSPHRASE: randomBytes(16).toString("hex"),
-    PULUMI_HOME: path.join(project, ".pulumi-home"),
-    PULUMI_SKIP_UPDATE_CHECK: "true",
-    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-    NODE_OPTIONS: "",
-  };
-  run("mkdir", ["-p", path.join(project, ".pulumi-state")]);
+  env = engineEnv(project, [toolchainBin, node22], false);
   expect(run("pulumi", ["version"], { cwd: project, env }).stdout.trim()).toBe("v3.276.0");
   run("pulumi", ["stack", "init", STACK, "--non-interactive"], { cwd: project, env });
   pulumi(["config", "set", "dbPort", String(stack.db.port)]);

@@ -7,7 +7,6 @@
  * fails here naming what is missing. `npm run test:e2e:stack`; not part of .ci/run for that reason.
  */
 import { readCollections, readItems } from "@directus/sdk";
-import { randomBytes } from "node:crypto";
 import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -15,7 +14,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectDirectus } from "../lib/seed/apply";
 import { ensureDirectusRuntime } from "../tools/directus-runtime/index";
-import { lastLine, projectCopy, run, seconds } from "./support";
+import { engineEnv, lastLine, projectCopy, run, seconds } from "./support";
 
 const STACK = "e2e";
 const SECRET_KEYS = ["adminPassword", "dbPassword", "directusKey", "directusSecret"];
@@ -65,17 +64,7 @@ beforeAll(async () => {
 
   project = projectCopy();
   copyFileSync(path.join(project, "Pulumi.ci.yaml"), path.join(project, `Pulumi.${STACK}.yaml`));
-  env = {
-    ...process.env,
-    PATH: [toolchainBin, node22, process.env.PATH].join(path.delimiter),
-    PULUMI_BACKEND_URL: `file://${path.join(project, ".pulumi-state")}`,
-    PULUMI_CONFIG_PASSPHRASE: randomBytes(16).toString("hex"),
-    PULUMI_HOME: path.join(project, ".pulumi-home"),
-    PULUMI_SKIP_UPDATE_CHECK: "true",
-    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: onPath ? "false" : "true",
-    NODE_OPTIONS: "",
-  };
-  run("mkdir", ["-p", path.join(project, ".pulumi-state")]);
+  env = engineEnv(project, [toolchainBin, node22], Boolean(onPath));
   npx(["tsx", "scripts/dev.ts", "--prepare-only", STACK]);
   npx(["tsx", "scripts/ci-ports.ts", STACK]);
   secrets = Object.fromEntries(SECRET_KEYS.map((k) => [k, pulumi(["config", "get", k]).stdout.trim()]));

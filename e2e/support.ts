@@ -1,5 +1,6 @@
 /** Helpers for the end-to-end run: a throwaway copy of the project, the toolchain, Docker. */
 import { execFileSync, spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { cpSync, mkdirSync, mkdtempSync, symlinkSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -48,4 +49,22 @@ export function projectCopy(): string {
 
 export function seconds(since: number): number {
   return Math.round((Date.now() - since) / 100) / 10;
+}
+
+/**
+ * Env for the Pulumi CLI in a project copy: the given bin dirs first on PATH (toolchain, Node 22 for
+ * the language host), a fresh file state backend and PULUMI_HOME inside the copy, a random passphrase.
+ */
+export function engineEnv(project: string, binDirs: string[], acquirePlugins: boolean): NodeJS.ProcessEnv {
+  mkdirSync(path.join(project, ".pulumi-state"), { recursive: true });
+  return {
+    ...process.env,
+    PATH: [...binDirs, process.env.PATH].join(path.delimiter),
+    PULUMI_BACKEND_URL: `file://${path.join(project, ".pulumi-state")}`,
+    PULUMI_CONFIG_PASSPHRASE: randomBytes(16).toString("hex"),
+    PULUMI_HOME: path.join(project, ".pulumi-home"),
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: String(!acquirePlugins),
+    NODE_OPTIONS: "",
+  };
 }

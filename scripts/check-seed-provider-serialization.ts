@@ -13,6 +13,7 @@ import os from "node:os";
 import path from "node:path";
 import { runtime } from "@pulumi/pulumi";
 import { directusSeedProvider } from "../components/seed";
+import { loadSeedFile } from "../lib/seed/data";
 
 const HOST_SCRIPT = `
 const provider = require("require-from-string")(require("fs").readFileSync(process.argv[1], "utf8")).handler();
@@ -55,12 +56,7 @@ async function main(): Promise<void> {
 }
 
 function sampleItems() {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { readFileSync } = require("node:fs") as typeof import("node:fs");
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { parseSeedYaml, toSeedState } = require("../lib/seed/data") as typeof import("../lib/seed/data");
-  const file = path.resolve(__dirname, "..", "seed", "rally-albania-2026.yaml");
-  return toSeedState(parseSeedYaml(readFileSync(file, "utf8"), "seed/rally-albania-2026.yaml"));
+  return loadSeedFile(path.resolve(__dirname, "..", "seed", "rally-albania-2026.yaml"));
 }
 
 main().catch((error) => {

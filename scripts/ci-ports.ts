@@ -3,19 +3,8 @@
  * dry-run never collides with a dev stack or another job's containers on the same runner.
  *   tsx scripts/ci-ports.ts <stack>
  */
-import net from "node:net";
+import { freePort } from "../lib/free-port";
 import { pulumiOrThrow } from "./lib/pulumi";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function main(): Promise<void> {
   const stack = process.argv[2] ?? "ci";

@@ -4,10 +4,9 @@
  * Env: DIRECTUS_URL, and DIRECTUS_TOKEN (admin static token) or DIRECTUS_ADMIN_EMAIL + DIRECTUS_ADMIN_PASSWORD.
  * Without --previous nothing is deleted: deletions need to know what the seed wanted before.
  */
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { connectDirectus, seedDirectus, type DirectusCredentials } from "../lib/seed/apply";
-import { parseSeedYaml, toSeedState } from "../lib/seed/data";
+import { loadSeedFile } from "../lib/seed/data";
 import { SettingsError } from "../lib/db/settings";
 
 export const DEFAULT_SEED_FILE = "seed/rally-albania-2026.yaml";
@@ -26,18 +25,14 @@ function readTarget(env: NodeJS.ProcessEnv): { url: string; credentials: Directu
   return { url: env.DIRECTUS_URL!, credentials };
 }
 
-function loadState(file: string) {
-  return toSeedState(parseSeedYaml(readFileSync(file, "utf8"), file));
-}
-
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: { "dry-run": { type: "boolean", default: false }, previous: { type: "string" } },
   });
   const file = positionals[0] ?? DEFAULT_SEED_FILE;
-  const desired = loadState(file);
-  const previous = values.previous ? loadState(values.previous) : undefined;
+  const desired = loadSeedFile(file);
+  const previous = values.previous ? loadSeedFile(values.previous) : undefined;
   const { url, credentials } = readTarget(process.env);
   const client = await connectDirectus(url, credentials);
   const result = await seedDirectus({ client, desired, previous, dryRun: values["dry-run"], log: (line) => console.log(line) });

@@ -6,7 +6,7 @@ import type { DbSettings } from "../lib/db/settings";
 import { runMigrations } from "../lib/migrations/runner";
 import { REPO_ROOT, runTsScript } from "./support/cli";
 import { migrationDir } from "./support/migration-dirs";
-import { freePort } from "./support/ports";
+import { freePort } from "../lib/free-port";
 import { dbEnv, startPostgres, type TestPostgres } from "./support/postgres";
 
 const DB_INIT = path.join(REPO_ROOT, "db-init");

@@ -12,10 +12,10 @@ import { parse, stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildImageBundle, IMAGE_BUNDLE_DIR } from "../lib/build/image-bundle";
 import type { DbSettings } from "../lib/db/settings";
-import { ensureDirectusRuntime, type DirectusRuntime } from "../tools/directus-runtime/index";
+import { ensureDirectusRuntime, inheritedEnv, type DirectusRuntime } from "../tools/directus-runtime/index";
 import { REPO_ROOT } from "./support/cli";
 import { adminClient } from "./support/directus";
-import { freePort } from "./support/ports";
+import { freePort } from "../lib/free-port";
 import { startPostgres, type TestPostgres } from "./support/postgres";
 
 const STARTUP = path.join(REPO_ROOT, "scripts/image/startup.sh");
@@ -40,11 +40,10 @@ function boot(extraEnv: Record<string, string> = {}, port?: number): Promise<Boo
     const p = port ?? freshPort;
     const url = `http://127.0.0.1:${p}`;
     const adminPassword = "Startup-Test-Admin-1";
-    const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(DB_|DIRECTUS_|ADMIN_|KEY$|SECRET$|PORT$|NODE_OPTIONS$)/.test(k)));
     const child = spawn("sh", [STARTUP], {
       cwd: work,
       env: {
-        ...inherited,
+        ...inheritedEnv(),
         PATH: `${runtime.binDir}${path.delimiter}${process.env.PATH}`,
         PM2_HOME: path.join(work, "pm2"),
         DIRECTUS_DIR: runtime.dir,

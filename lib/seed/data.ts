@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { emptyState, vehicleKey, type SeedState } from "./model";
@@ -108,6 +109,17 @@ export class SeedValidationError extends Error {
     );
     this.name = "SeedValidationError";
   }
+}
+
+/** Reads, parses and validates a seed file into desired items per collection. */
+export function loadSeedFile(file: string): SeedState {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new SeedValidationError(file, [`cannot read the seed file: ${(error as Error).message}`]);
+  }
+  return toSeedState(parseSeedYaml(text, file));
 }
 
 /** Parses and validates seed YAML text; every problem is reported at once, naming item and field. */

@@ -35,6 +35,8 @@ export function pulumiEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessE
 export interface PulumiResult {
   status: number;
   stdout: string;
+  /** Only when captured. */
+  stderr: string;
 }
 
 /** Runs `pulumi <args>`; output streams to the terminal unless `capture` is set. */
@@ -43,7 +45,7 @@ export function pulumi(args: string[], options: { capture?: boolean; input?: str
     cwd: REPO_ROOT,
     env: pulumiEnv(options.env),
     input: options.input,
-    stdio: [options.input === undefined ? "inherit" : "pipe", options.capture ? "pipe" : "inherit", "inherit"],
+    stdio: [options.input === undefined ? "inherit" : "pipe", options.capture ? "pipe" : "inherit", options.capture ? "pipe" : "inherit"],
     encoding: "utf8",
   };
   const result = spawnSync("pulumi", args, spawnOptions);
@@ -55,11 +57,13 @@ export function pulumi(args: string[], options: { capture?: boolean; input?: str
         : result.error.message,
     );
   }
-  return { status: result.status ?? 1, stdout: String(result.stdout ?? "") };
+  return { status: result.status ?? 1, stdout: String(result.stdout ?? ""), stderr: String(result.stderr ?? "") };
 }
 
 export function pulumiOrThrow(args: string[], options: Parameters<typeof pulumi>[1] = {}): string {
   const result = pulumi(args, options);
-  if (result.status !== 0) throw new Error(`pulumi ${args.filter((a) => !a.startsWith("--show-secrets")).join(" ")} failed (exit ${result.status})`);
+  if (result.status !== 0) {
+    throw new Error(`pulumi ${args.join(" ")} failed (exit ${result.status})${result.stderr ? `: ${result.stderr.trim()}` : ""}`);
+  }
   return result.stdout;
 }

@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import type { DbSettings } from "../../lib/db/settings";
-import { freePort } from "./ports";
+import { freePort } from "../../lib/free-port";
 
 export interface TestPostgres {
   /** Settings for the `postgres` maintenance database. */

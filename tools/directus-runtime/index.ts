@@ -11,10 +11,12 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import type { DbSettings } from "../../lib/db/settings";
+import { freePort } from "../../lib/free-port";
+
+export { freePort };
 
 export const DIRECTUS_VERSION = "11.17.4";
 export const NODE_VERSION = "22.23.3";
@@ -300,6 +302,15 @@ export async function startDirectus(options: StartOptions): Promise<RunningDirec
   };
 }
 
+/** This process's environment minus every Directus/DB setting, so nothing of the caller's leaks into Directus. */
+export function inheritedEnv(): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(
+      (entry): entry is [string, string] => entry[1] !== undefined && !/^(DB_|DIRECTUS_|ADMIN_|KEY$|SECRET$|PUBLIC_URL$|PORT$|HOST$|NODE_OPTIONS$)/.test(entry[0]),
+    ),
+  );
+}
+
 function directusEnv(
   runtime: DirectusRuntime,
   db: DbSettings,
@@ -308,14 +319,9 @@ function directusEnv(
   adminPassword: string,
   extra: Record<string, string>,
 ): Record<string, string> {
-  // Nothing of the caller's Directus/DB settings may leak in; PATH gets Node 22 first.
-  const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(
-      (entry): entry is [string, string] => entry[1] !== undefined && !/^(DB_|DIRECTUS_|ADMIN_|KEY$|SECRET$|PUBLIC_URL$|PORT$|HOST$|NODE_OPTIONS$)/.test(entry[0]),
-    ),
-  );
+  // PATH gets Node 22 first.
   return {
-    ...inherited,
+    ...inheritedEnv(),
     PATH: `${runtime.binDir}${path.delimiter}${process.env.PATH ?? ""}`,
     NODE_ENV: "production",
     DB_CLIENT: "pg",
@@ -426,19 +432,6 @@ async function runOrThrow(command: string, args: string[], cwd: string, env: Nod
   if (result.code !== 0) {
     throw new Error(`directus-runtime: \`${command} ${args.join(" ")}\` failed (exit ${result.code}) in ${cwd}:\n${result.output.slice(-OUTPUT_TAIL_CHARS)}`);
   }
-}
-
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function sleep(ms: number): Promise<void> {
