@@ -1,5 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { waitUntilHealthy } from "../lib/container-health";
 
 export interface DatabaseArgs {
   /** Prefix of physical names, e.g. trm-dev: stacks coexist on one Docker host. */
@@ -61,16 +62,10 @@ export class Database extends pulumi.ComponentResource {
         networksAdvanced: [{ name: this.network.name, aliases: [DATABASE_ALIAS] }],
         ports: [{ internal: 5432, external: args.hostPort, ip: "127.0.0.1" }],
         // Over TCP: during first boot the init-time temporary server answers on the socket only.
-        healthcheck: {
-          tests: ["CMD", "pg_isready", "-h", "127.0.0.1", "-U", args.user, "-d", args.databaseName],
-          interval: "2s",
-          timeout: "5s",
-          retries: 5,
-          startPeriod: `${FIRST_BOOT_TIMEOUT_SECONDS}s`,
-        },
-        wait: true,
-        waitTimeout: FIRST_BOOT_TIMEOUT_SECONDS,
-        restart: "unless-stopped",
+        ...waitUntilHealthy(["CMD", "pg_isready", "-h", "127.0.0.1", "-U", args.user, "-d", args.databaseName], {
+          intervalSeconds: 2,
+          firstBootSeconds: FIRST_BOOT_TIMEOUT_SECONDS,
+        }),
       },
       { parent: this },
     );

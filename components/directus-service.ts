@@ -1,5 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { waitUntilHealthy } from "../lib/container-health";
 import { DIRECTUS_HEALTHCHECK } from "../lib/portainer";
 
 export interface DirectusServiceArgs {
@@ -71,16 +72,7 @@ export class DirectusService extends pulumi.ComponentResource {
         volumes: [{ volumeName: this.uploads.name, containerPath: "/directus/uploads" }],
         networksAdvanced: [{ name: args.networkName }],
         ports: [{ internal: 8055, external: args.hostPort, ip: "127.0.0.1" }],
-        healthcheck: {
-          tests: DIRECTUS_HEALTHCHECK,
-          interval: "3s",
-          timeout: "5s",
-          retries: 5,
-          startPeriod: `${FIRST_BOOT_TIMEOUT_SECONDS}s`,
-        },
-        wait: true,
-        waitTimeout: FIRST_BOOT_TIMEOUT_SECONDS,
-        restart: "unless-stopped",
+        ...waitUntilHealthy(DIRECTUS_HEALTHCHECK, { intervalSeconds: 3, firstBootSeconds: FIRST_BOOT_TIMEOUT_SECONDS }),
       },
       { parent: this },
     );

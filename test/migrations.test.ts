@@ -2,12 +2,12 @@ import { execFileSync } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DbSettings } from "../lib/db/settings";
+import { dbEnv, type DbSettings } from "../lib/db/settings";
 import { runMigrations } from "../lib/migrations/runner";
 import { REPO_ROOT, runTsScript } from "./support/cli";
 import { migrationDir } from "./support/migration-dirs";
 import { freePort } from "../lib/free-port";
-import { dbEnv, startPostgres, type TestPostgres } from "./support/postgres";
+import { startPostgres, type TestPostgres } from "./support/postgres";
 
 const DB_INIT = path.join(REPO_ROOT, "db-init");
 

@@ -11,7 +11,7 @@ import path from "node:path";
 import { parse, stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildImageBundle, IMAGE_BUNDLE_DIR } from "../lib/build/image-bundle";
-import type { DbSettings } from "../lib/db/settings";
+import { dbEnv, type DbSettings } from "../lib/db/settings";
 import { ensureDirectusRuntime, inheritedEnv, type DirectusRuntime } from "../tools/directus-runtime/index";
 import { REPO_ROOT } from "./support/cli";
 import { adminClient } from "./support/directus";
@@ -52,11 +52,7 @@ function boot(extraEnv: Record<string, string> = {}, port?: number): Promise<Boo
         DB_POST_DIR: path.join(REPO_ROOT, "db-post"),
         SCHEMA_SNAPSHOT: path.join(REPO_ROOT, "snapshots/schema.yaml"),
         DB_CLIENT: "pg",
-        DB_HOST: db.host,
-        DB_PORT: String(db.port),
-        DB_DATABASE: db.database,
-        DB_USER: db.user,
-        DB_PASSWORD: db.password,
+        ...dbEnv(db),
         KEY: "startup-test-key-0123456789abcdef",
         SECRET: "startup-test-secret-0123456789abcdef",
         ADMIN_EMAIL,
@@ -237,7 +233,7 @@ describe("the image build inputs", () => {
     const fresh = await pg.createDatabase("bare");
     const run = spawn(runtime.nodeBin, [path.join(bare, "db-init.cjs"), path.join(bare, "db-init")], {
       cwd: bare,
-      env: { PATH: "/usr/bin:/bin", DB_HOST: fresh.host, DB_PORT: String(fresh.port), DB_DATABASE: fresh.database, DB_USER: fresh.user, DB_PASSWORD: fresh.password },
+      env: { PATH: "/usr/bin:/bin", ...dbEnv(fresh) },
     });
     let out = "";
     run.stdout.on("data", (c) => (out += c));

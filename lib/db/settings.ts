@@ -51,6 +51,17 @@ export function readSeconds(env: NodeJS.ProcessEnv, key: string, fallback: numbe
   return seconds;
 }
 
+/** The DB_* variables Directus (and our CLIs) read, for a child process's environment. */
+export function dbEnv(db: DbSettings): Record<string, string> {
+  return {
+    DB_HOST: db.host,
+    DB_PORT: String(db.port),
+    DB_DATABASE: db.database,
+    DB_USER: db.user,
+    DB_PASSWORD: db.password,
+  };
+}
+
 /** A printable description of where we connect: never includes the password. */
 export function describeDb(settings: DbSettings): string {
   return `postgres://${settings.user}@${settings.host}:${settings.port}/${settings.database}`;

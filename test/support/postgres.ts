@@ -72,14 +72,3 @@ async function query<R extends object>(db: DbSettings, sql: string, params?: unk
     await client.end();
   }
 }
-
-/** Env for our CLIs and Directus: the DB_* names Directus uses. */
-export function dbEnv(db: DbSettings): Record<string, string> {
-  return {
-    DB_HOST: db.host,
-    DB_PORT: String(db.port),
-    DB_DATABASE: db.database,
-    DB_USER: db.user,
-    DB_PASSWORD: db.password,
-  };
-}

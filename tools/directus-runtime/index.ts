@@ -13,7 +13,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import type { DbSettings } from "../../lib/db/settings";
+import { dbEnv, type DbSettings } from "../../lib/db/settings";
 import { freePort } from "../../lib/free-port";
 
 export { freePort };
@@ -325,11 +325,7 @@ function directusEnv(
     PATH: `${runtime.binDir}${path.delimiter}${process.env.PATH ?? ""}`,
     NODE_ENV: "production",
     DB_CLIENT: "pg",
-    DB_HOST: db.host,
-    DB_PORT: String(db.port),
-    DB_DATABASE: db.database,
-    DB_USER: db.user,
-    DB_PASSWORD: db.password,
+    ...dbEnv(db),
     KEY: randomBytes(24).toString("hex"),
     SECRET: randomBytes(32).toString("hex"),
     ADMIN_EMAIL,
