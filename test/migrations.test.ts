@@ -3,7 +3,7 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dbEnv, type DbSettings } from "../lib/db/settings";
-import { runMigrations } from "../lib/migrations/runner";
+import { inspectMigrations, runMigrations } from "../lib/migrations/runner";
 import { REPO_ROOT, runTsScript } from "./support/cli";
 import { migrationDir } from "./support/migration-dirs";
 import { freePort } from "../lib/free-port";
@@ -153,6 +153,24 @@ describe("db-init runner on PostgreSQL 16", () => {
     const rerun = await runMigrations({ dirs: [dir], db });
     expect(rerun).toEqual({ applied: ["002_slow.sql"], skipped: ["001_a.sql"] });
     expect(await pg.query(db, "SELECT id FROM slow")).toEqual([{ id: 1 }]);
+  });
+
+  it("lists pending files and refuses edited ones without changing anything (inspectMigrations, for previews)", async () => {
+    const db = await pg.createDatabase();
+    const dir = await migrationDir({ "001_a.sql": "CREATE TABLE a (id int);", "002_b.sql": "CREATE TABLE b (id int);" });
+    const fresh = await inspectMigrations({ dirs: [dir], db });
+    expect(fresh.pending.map((f) => f.filename)).toEqual(["001_a.sql", "002_b.sql"]);
+    expect(await tableExists(db, "migrations_applied")).toBe(false);
+
+    await runMigrations({ dirs: [dir], db });
+    await writeFile(path.join(dir, "003_c.sql"), "CREATE TABLE c (id int);");
+    const later = await inspectMigrations({ dirs: [dir], db });
+    expect(later.pending.map((f) => f.filename)).toEqual(["003_c.sql"]);
+    expect(later.applied.map((f) => f.filename)).toEqual(["001_a.sql", "002_b.sql"]);
+
+    await writeFile(path.join(dir, "001_a.sql"), "CREATE TABLE a (id bigint);");
+    await expect(inspectMigrations({ dirs: [dir], db })).rejects.toThrow(/checksum mismatch: 001_a\.sql/);
+    expect(await tableExists(db, "c")).toBe(false);
   });
 
   it("picks up a database migrated by the old bash runner (sha256sum checksums) as fully applied", async () => {

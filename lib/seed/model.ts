@@ -137,10 +137,6 @@ export function dependencyLevels(): CollectionSpec[][] {
   return levels;
 }
 
-export function collectionSpec(name: CollectionName): CollectionSpec {
-  return COLLECTIONS.find((c) => c.name === name)!;
-}
-
 /** A vehicle is known by its plate, or by its VIN when it has no plate. */
 export function vehicleKey(v: { plate?: Scalar; vin?: Scalar }): string {
   return v.plate ? `plate:${v.plate}` : `vin:${v.vin}`;
