@@ -2,11 +2,12 @@
  * TRM business plane: PostgreSQL 16 + TimescaleDB, migrations, our Directus image and container,
  * and the Rally Albania 2026 seed. One `pulumi up`, in dependency order:
  *   database → extensions → pre-schema migrations → Directus (image built first)
- *   → post-schema migrations → seed.
+ *   → post-schema migrations → seed → (on destroy, first) a database dump.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { readStackConfig, reportAsRunError } from "./components/config";
 import { Database } from "./components/database";
+import { DatabaseBackup } from "./components/database-backup";
 import { DirectusImage } from "./components/directus-image";
 import { DirectusService } from "./components/directus-service";
 import { Extensions } from "./components/extensions";
@@ -83,9 +84,26 @@ const seed = seedItems
         items: seedItems,
         source: seedFile!,
       },
-      { dependsOn: [postSchema] },
+      // Retained volumes keep the seeded items: destroy leaves them, the next up adopts them by natural key.
+      { dependsOn: [postSchema], retainOnDelete: config.retainVolumes },
     )
   : undefined;
+
+// Backup: the first thing `pulumi destroy` does (it depends on everything) is dump the database.
+if (config.backupOnDestroy) {
+  new DatabaseBackup(
+    "database-backup",
+    {
+      stack: config.stack,
+      containerName: database.container.name,
+      databaseName: config.database.name,
+      user: config.database.user,
+      password: config.database.password,
+      dir: "backups",
+    },
+    { dependsOn: [seed ?? postSchema] },
+  );
+}
 
 const portainer = pulumi
   .all([config.database.password, config.directus.adminPassword, config.directus.key, config.directus.secret])
@@ -104,6 +122,8 @@ export const databaseHost = database.host;
 export const databasePort = database.port;
 export const databaseName = config.database.name;
 export const databaseUser = config.database.user;
+export const databaseContainer = database.container.name;
+export const directusContainer = directus.container.name;
 export const imageId = image.imageId;
 export const imageName = image.imageName;
 export const registryImage = config.registryImage;

@@ -33,7 +33,9 @@ export class DirectusImage extends pulumi.ComponentResource {
           context: args.context,
           dockerfile: `${args.context}/Dockerfile`,
           platform: args.platform ?? "linux/amd64",
-          builderVersion: "BuilderV1",
+          // BuildKit in the daemon (no buildx needed): the classic builder, driven through the API as the
+          // provider does, leaves every intermediate container behind.
+          builderVersion: "BuilderBuildKit",
         },
         skipPush: true,
         buildOnPreview: false,

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { connectDirectus, seedDirectus, type DirectusCredentials } from "../lib/seed/apply";
-import { diffSeedStates } from "../lib/seed/diff";
+import { connectDirectus, readExisting, seedDirectus, type DirectusCredentials } from "../lib/seed/apply";
+import { diffSeedStates, observeSeedState } from "../lib/seed/diff";
 import { COLLECTIONS, emptyState, type SeedState } from "../lib/seed/model";
 import { plainError } from "../lib/plain-error";
 
@@ -46,6 +46,25 @@ export const directusSeedProvider: pulumi.dynamic.ResourceProvider<SeedInputs, S
     return { changes: changed, replaces: [], deleteBeforeReplace: false };
   },
 
+  /**
+   * `pulumi refresh`: the seeded items as Directus holds them now (edited values, deleted items), so the
+   * next `up` restores exactly those. An unreachable Directus is an error, never an empty seed.
+   */
+  async read(id, props) {
+    if (!props) throw new Error(`${id}: a seed cannot be imported, only created by the program`);
+    const existing = await connectDirectus(props.url, props.credentials)
+      .then(readExisting)
+      .catch((error: unknown) => {
+        throw new Error(`cannot read the seed back from Directus at ${props.url}: ${plainError(error).message}. ` +
+          "Start the stack (npm run dev) and refresh again; the state was left as it was");
+      });
+    const items = observeSeedState(props.items, existing);
+    const { counts: _counts, ...inputs } = props;
+    // Inputs too: `pulumi preview --refresh --diff` then shows each drifted item and field.
+    // (the SDK types `inputs` as the outputs; they are the inputs, without the computed counts)
+    return { id, props: { ...props, items, counts: countItems(items) }, inputs: { ...inputs, items } as SeedOutputs };
+  },
+
   async create(inputs) {
     const outs = await seed(inputs, undefined);
     return { id: `seed:${inputs.source}`, outs };
@@ -70,8 +89,11 @@ async function seed(inputs: SeedInputs, previous: SeedState | undefined): Promis
   if (planned.kept > 0) {
     pulumi.log.warn(`${planned.kept} item(s) the seed no longer wants are still referenced by hand-made items and were kept`);
   }
-  const counts = Object.fromEntries(Object.entries(inputs.items).map(([collection, items]) => [collection, Object.keys(items).length]));
-  return { ...inputs, counts };
+  return { ...inputs, counts: countItems(inputs.items) };
+}
+
+function countItems(items: SeedState): Record<string, number> {
+  return Object.fromEntries(Object.entries(items).map(([collection, byKey]) => [collection, Object.keys(byKey).length]));
 }
 
 /** Every ref must name an item of the desired state (the seed file validator guarantees it; hand-edited inputs may not). */

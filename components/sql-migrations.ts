@@ -4,7 +4,7 @@ import type { DbSettings } from "../lib/db/settings";
 import { checksumMismatchMessage } from "../lib/migrations/errors";
 import { plainError } from "../lib/plain-error";
 import { readMigrationFiles } from "../lib/migrations/files";
-import { runMigrations } from "../lib/migrations/runner";
+import { readAppliedMigrations, runMigrations } from "../lib/migrations/runner";
 
 export interface SqlMigrationsArgs {
   /** Migration folders relative to `root`, e.g. ["db-init"]. */
@@ -34,6 +34,9 @@ interface MigrationOutputs extends MigrationInputs {
   applied: string[];
 }
 
+/** A refresh should fail soon when the database is not there, not wait as long as a first boot. */
+const READ_TIMEOUT_SECONDS = 10;
+
 /**
  * Migrations through the project's runner (lib/migrations), as a dynamic resource. The inputs carry
  * each file's checksum, so a preview lists new files by name (`pulumi preview --diff`) and an edited
@@ -49,6 +52,23 @@ export const sqlMigrationsProvider: pulumi.dynamic.ResourceProvider<MigrationInp
     const newFiles = Object.keys(news.files).filter((file) => !(file in olds.files));
     const retargeted = JSON.stringify([olds.db, olds.dirs]) !== JSON.stringify([news.db, news.dirs]);
     return { changes: newFiles.length > 0 || retargeted, replaces: [], deleteBeforeReplace: false };
+  },
+
+  /**
+   * `pulumi refresh`: which of this resource's files the database's guard table records, with the
+   * checksum recorded there. A reset database shows every file gone (the next `up` applies them
+   * again); a row whose checksum differs from the file fails the next diff, naming the file.
+   */
+  async read(id, props) {
+    if (!props) throw new Error(`${id}: migrations cannot be imported, only created by the program`);
+    const recorded = await readAppliedMigrations(props.db, READ_TIMEOUT_SECONDS).catch((error: unknown) => {
+      throw new Error(`cannot read migrations_applied from ${props.db.host}:${props.db.port}: ${plainError(error).message}. ` +
+        "Start the stack (npm run dev) and refresh again; the state was left as it was");
+    });
+    const files = Object.fromEntries(Object.keys(props.files).flatMap((file) => (recorded.has(file) ? [[file, recorded.get(file)!]] : [])));
+    const { applied: _applied, ...inputs } = props;
+    // Inputs too (the SDK types them as the outputs): `pulumi preview --refresh --diff` then names the files.
+    return { id, props: { ...props, files }, inputs: { ...inputs, files } as MigrationOutputs };
   },
 
   async create(inputs) {

@@ -1,40 +1,56 @@
 /**
- * The whole program (index.ts) end to end under the real engine: a fresh state backend and stack
- * `e2e` in a copy of the project: up → checks → up again (0 changes) → one seed change (preview
- * shows exactly it) → up → destroy. Needs the docker, postgresql and command provider plugins:
- * a Pulumi CLI on PATH (which downloads them where it can), or else scripts/pulumi-toolchain.sh,
- * which cannot build them on the offline machines (their Go modules are not served there) and then
- * fails here naming what is missing. `npm run test:e2e:stack`; not part of .ci/run for that reason.
+ * The whole program (index.ts) under the real Pulumi engine and the real docker, postgresql and
+ * command plugins, driven through the Automation API as the npm scripts drive it, in a copy of the
+ * project with its own state backend and stack `e2e` (the ci stack's config, backups on):
+ * up → healthy, migrated, seeded, real hypertable, outputs, no secret in state or image → a second up
+ * changes nothing → one seed edit previews as exactly that update → migration files at preview →
+ * drift (hand edits) seen by refresh and repaired by up → destroy dumps the database, db:restore
+ * brings it back → destroy leaves nothing.
+ * Offline machines: Docker, stand-in images and the toolchain are brought by the same code as
+ * `npm run dev` (scripts/lib/machine.ts, scripts/lib/pulumi-cli.ts).
  */
-import { readCollections, readItems } from "@directus/sdk";
-import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
+import { createItem, deleteItems, readItems, updateItem } from "@directus/sdk";
+import { Stack, type UpResult } from "@pulumi/pulumi/automation";
+import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectDirectus } from "../lib/seed/apply";
-import { ensureDirectusRuntime } from "../tools/directus-runtime/index";
-import { engineEnv, lastLine, projectCopy, run, seconds } from "./support";
+import { docker } from "../scripts/lib/docker";
+import { useFreePorts } from "../scripts/ci-ports";
+import { ensureSecrets, readOutputs } from "../scripts/lib/stack";
+import { changes, engineStack, run, seconds } from "./support";
 
 const STACK = "e2e";
-const SECRET_KEYS = ["adminPassword", "dbPassword", "directusKey", "directusSecret"];
 const timings: Record<string, number> = {};
+const log = (line: string) => console.log(`e2e: ${line}`);
 
 let project: string;
+let stack: Stack;
 let env: NodeJS.ProcessEnv;
 let outputs: Record<string, any>;
 let secrets: Record<string, string>;
 
-const pulumi = (args: string[], allowFailure = false) => run("pulumi", [...args, "--stack", STACK, "--non-interactive"], { cwd: project, env, allowFailure });
-const npx = (args: string[]) => run("npx", args, { cwd: project, env });
-
-function readOutputs(): Record<string, any> {
-  return JSON.parse(pulumi(["stack", "output", "--json", "--show-secrets"]).stdout);
+async function timed<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  try {
+    return await fn();
+  } finally {
+    timings[key] = seconds(started);
+  }
 }
 
+const secretEnv = (name: string): string => outputs.portainerStack.env.find((e: { name: string }) => e.name === name).value;
+
 async function withDb<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const password = outputs.portainerStack.env.find((e: { name: string }) => e.name === "DB_PASSWORD").value;
-  const client = new pg.Client({ host: outputs.databaseHost, port: outputs.databasePort, database: outputs.databaseName, user: outputs.databaseUser, password });
+  const client = new pg.Client({
+    host: outputs.databaseHost,
+    port: outputs.databasePort,
+    database: outputs.databaseName,
+    user: outputs.databaseUser,
+    password: secretEnv("DB_PASSWORD"),
+  });
   await client.connect();
   try {
     return await fn(client);
@@ -43,57 +59,80 @@ async function withDb<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
-function adminClient() {
-  const password = outputs.portainerStack.env.find((e: { name: string }) => e.name === "ADMIN_PASSWORD").value;
-  return connectDirectus(outputs.directusUrl, { email: outputs.adminEmail, password });
+/**
+ * fetch with one retry when the connection dies under the request: Node keeps sockets alive, and one
+ * that Directus (or Docker's port proxy) has just closed fails the next request with "other side closed".
+ */
+const retryingFetch: typeof fetch = (input, init) =>
+  fetch(input, init).catch((error: Error & { cause?: { code?: string } }) => {
+    if (error.cause?.code !== "UND_ERR_SOCKET" && error.cause?.code !== "ECONNRESET") throw error;
+    return fetch(input, init);
+  });
+
+const admin = () =>
+  connectDirectus(outputs.directusUrl, { email: outputs.adminEmail, password: secretEnv("ADMIN_PASSWORD") }, retryingFetch);
+
+/** Every file of the stack's state backend (state, backups, history), as stored: no secret may be readable there. */
+function expectNoPlaintextSecretsInState(): void {
+  const stateFiles = readdirSync(path.join(project, ".pulumi-state"), { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile() && entry.name !== "passphrase")
+    .map((entry) => path.join(entry.parentPath, entry.name));
+  expect(stateFiles.length).toBeGreaterThan(0);
+  const text = stateFiles.map((file) => readFileSync(file, "utf8")).join("\n");
+  expect(text).toContain("ciphertext");
+  for (const [key, value] of Object.entries(secrets)) expect(text.includes(value), key).toBe(false);
+}
+
+async function className(code: string): Promise<string | undefined> {
+  const client = await admin();
+  const rows = (await client.request(readItems("classes", { filter: { code: { _eq: code } }, fields: ["name"] }))) as { name: string }[];
+  return rows[0]?.name;
+}
+
+/** An npm script of the project copy against the e2e stack (its state backend and passphrase). */
+function npmScript(script: string, args: string[] = []) {
+  return run("npm", ["run", "--silent", script, "--", ...args], { cwd: project, env: { ...env, TRM_STACK: STACK } });
 }
 
 beforeAll(async () => {
-  let started = Date.now();
-  run("bash", ["scripts/docker-engine.sh"]);
-  timings.dockerEngine = seconds(started);
-  started = Date.now();
-  run("bash", ["scripts/standins/build.sh"]);
-  timings.standinImages = seconds(started);
-  started = Date.now();
-  const onPath = run("sh", ["-c", "command -v pulumi"], { allowFailure: true }).stdout.trim();
-  const toolchainBin = onPath ? path.dirname(onPath) : lastLine(run("bash", ["scripts/pulumi-toolchain.sh"]).stdout);
-  timings.toolchain = seconds(started);
-  // Node 22 for the language host (@pulumi/pulumi 3.276 wants it), from the cached Directus runtime.
-  const node22 = path.dirname((await ensureDirectusRuntime()).nodeBin);
-
-  project = projectCopy();
-  copyFileSync(path.join(project, "Pulumi.ci.yaml"), path.join(project, `Pulumi.${STACK}.yaml`));
-  env = engineEnv(project, [toolchainBin, node22], Boolean(onPath));
-  npx(["tsx", "scripts/dev.ts", "--prepare-only", STACK]);
-  npx(["tsx", "scripts/ci-ports.ts", STACK]);
-  secrets = Object.fromEntries(SECRET_KEYS.map((k) => [k, pulumi(["config", "get", k]).stdout.trim()]));
+  ({ stack, project, env, secrets } = await engineStack(STACK, { backupOnDestroy: "true" }, log, timings));
 }, 90 * 60_000);
 
-afterAll(() => {
-  if (!project) return;
+afterAll(async () => {
+  if (!stack) return;
   // never leave containers behind, even when a step failed
-  pulumi(["destroy", "--yes"], true);
-  console.log(`e2e timings (s): ${JSON.stringify(timings)}`);
+  await stack.destroy({ onOutput: () => undefined }).catch((error: Error) => log(`destroy after the suite failed: ${error.message}`));
+  log(`timings (s): ${JSON.stringify(timings)}`);
   writeFileSync(path.join(os.tmpdir(), "trm-e2e-timings.json"), JSON.stringify(timings, null, 2));
 });
 
+describe("the ci stack, as the Gitea workflow starts", () => {
+  it("pulumi preview passes: every resource to create, no error", async () => {
+    const ci = await Stack.createOrSelect("ci", stack.workspace);
+    await ensureSecrets(ci);
+    await useFreePorts(ci);
+    const preview = await ci.preview({ diff: true });
+    expect(changes(preview.changeSummary)).toEqual({ create: expect.any(Number) });
+    expect(preview.stdout).not.toMatch(/error:/);
+  });
+});
+
 describe("pulumi up on a fresh stack", () => {
-  it("yields a migrated, seeded stack in one run", () => {
-    const started = Date.now();
-    const up = pulumi(["up", "--yes", "--skip-preview"]);
-    timings.firstUp = seconds(started);
-    expect(up.stdout).toMatch(/Resources:\s+\n?\s*\+ \d+ created/);
-    outputs = readOutputs();
+  let up: UpResult;
+
+  it("yields a migrated, seeded stack in one run", async () => {
+    up = await timed("firstUp", () => stack.up());
+    expect(changes(up.summary.resourceChanges)).toEqual({ create: expect.any(Number) });
+    outputs = await readOutputs(stack);
   });
 
   it("runs both containers healthy", () => {
-    for (const name of [`trm-${STACK}-db`, `trm-${STACK}-directus`]) {
-      expect(run("docker", ["inspect", "-f", "{{.State.Health.Status}}", name]).stdout.trim(), name).toBe("healthy");
+    for (const name of [outputs.databaseContainer, outputs.directusContainer]) {
+      expect(docker(["inspect", "-f", "{{.State.Health.Status}}", name]).stdout, name).toBe("healthy");
     }
   });
 
-  it("recorded every migration", async () => {
+  it("recorded every migration of db-init and db-post", async () => {
     const rows = await withDb((c) => c.query("SELECT filename FROM migrations_applied ORDER BY filename"));
     expect(rows.rows.map((r) => r.filename)).toEqual([
       "001_extensions.sql", "002_positions_hypertable.sql", "003_faulty_column.sql",
@@ -102,40 +141,65 @@ describe("pulumi up on a fresh stack", () => {
     ]);
   });
 
+  it("makes positions a real TimescaleDB hypertable: 1-day chunks, an insert creates a chunk", async () => {
+    await withDb(async (c) => {
+      expect((await c.query("SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'")).rows).toEqual([{ extversion: "2.17.2" }]);
+      const hypertables = await c.query("SELECT hypertable_name FROM timescaledb_information.hypertables WHERE hypertable_schema = 'public'");
+      expect(hypertables.rows).toEqual([{ hypertable_name: "positions" }]);
+      const dimensions = await c.query(
+        "SELECT column_name, time_interval::text AS time_interval FROM timescaledb_information.dimensions WHERE hypertable_name = 'positions'",
+      );
+      expect(dimensions.rows).toEqual([{ column_name: "ts", time_interval: "1 day" }]);
+      // A day nothing else writes to; rolled back, so the row and its chunk leave no trace.
+      const ts = "1999-06-15 12:00:00+00";
+      const chunksAt = `SELECT count(*)::int AS n FROM timescaledb_information.chunks
+        WHERE hypertable_name = 'positions' AND range_start <= $1::timestamptz AND range_end > $1::timestamptz`;
+      await c.query("BEGIN");
+      try {
+        expect((await c.query(chunksAt, [ts])).rows[0].n).toBe(0);
+        const inserted = await c.query(
+          `INSERT INTO positions (device_id, ts, latitude, longitude, altitude, angle, speed, satellites, priority, attributes, codec)
+           VALUES ('e2e-chunk-probe', $1, 41.33, 19.82, 110, 90, 12.5, 9, 0, '{}'::jsonb, '8E')
+           RETURNING tableoid::regclass::text AS stored_in`,
+          [ts],
+        );
+        expect(inserted.rows[0].stored_in).toMatch(/^_timescaledb_internal\._hyper_\d+_\d+_chunk$/);
+        expect((await c.query(chunksAt, [ts])).rows[0].n).toBe(1);
+      } finally {
+        await c.query("ROLLBACK");
+      }
+    });
+  });
+
   it("has the 12 collections and the seeded Rally Albania rows, read through the SDK", async () => {
-    const client = await adminClient();
-    const tracked = ((await client.request(readCollections())) as { collection: string; meta: unknown }[])
-      .filter((c) => c.meta !== null && !c.collection.startsWith("directus_"))
-      .map((c) => c.collection);
-    expect(tracked).toHaveLength(11);
+    const client = await admin();
     const classes = await client.request(readItems("classes", { limit: -1 }));
     expect(classes).toHaveLength(18);
     const [entry] = (await client.request(readItems("entries", { filter: { race_number: { _eq: 301 } }, fields: ["id", "status"] }))) as { id: string; status: string }[];
     expect(entry.status).toBe("registered");
     expect(await client.request(readItems("entry_devices", { filter: { entry_id: { _eq: entry.id } } }))).toHaveLength(3);
-    const smoke = run("npm", ["run", "--silent", "stack", "--", "smoke"], { cwd: project, env: { ...env, TRM_STACK: STACK } });
-    expect(smoke.stdout).toContain("smoke: all checks passed");
+    expect(await client.request(readItems("entry_crew", { filter: { entry_id: { _eq: entry.id } } }))).not.toHaveLength(0);
+    expect(npmScript("stack", ["smoke"]).stdout).toContain("smoke: all checks passed");
   });
 
-  it("exports the outputs Portainer and the scripts use", () => {
+  it("exports the outputs Portainer and the scripts use", async () => {
     expect(outputs.directusUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(await (await retryingFetch(`${outputs.directusUrl}/server/health`)).json()).toMatchObject({ status: "ok" });
     expect(outputs.adminEmail).toBe("ci@trm.dev");
-    expect(outputs.databaseHost).toBe("127.0.0.1");
     expect(outputs.imageId).toMatch(/^sha256:[a-f0-9]{64}$/);
     expect(outputs.volumes).toEqual({ data: `trm-${STACK}-pgdata`, uploads: `trm-${STACK}-uploads` });
-    expect(outputs.portainerStack.compose).toContain("image: git.dev.microservices.al/trm/directus:main");
     expect(outputs.seededCounts.classes).toBe(18);
+    expect(outputs.portainerStack.compose).toContain("image: git.dev.microservices.al/trm/directus:main");
+    for (const [key, value] of Object.entries(secrets)) expect(outputs.portainerStack.compose.includes(value), key).toBe(false);
   });
 
-  it("keeps every secret out of the state file in plaintext", () => {
-    const state = pulumi(["stack", "export"]).stdout;
-    for (const [key, value] of Object.entries(secrets)) expect(state.includes(value), key).toBe(false);
-    expect(state).toContain("ciphertext");
+  it("keeps every secret out of the state in plaintext", () => {
+    expectNoPlaintextSecretsInState();
   });
 
   it("bakes no secret into the image", () => {
-    const history = run("docker", ["history", "--no-trunc", "--format", "{{.CreatedBy}}", `trm-directus:${STACK}`]).stdout;
-    const inspect = run("docker", ["image", "inspect", `trm-directus:${STACK}`]).stdout;
+    const history = docker(["history", "--no-trunc", "--format", "{{.CreatedBy}}", `trm-directus:${STACK}`]).stdout;
+    const inspect = docker(["image", "inspect", `trm-directus:${STACK}`]).stdout;
     for (const [key, value] of Object.entries(secrets)) {
       expect(history.includes(value), key).toBe(false);
       expect(inspect.includes(value), key).toBe(false);
@@ -144,44 +208,144 @@ describe("pulumi up on a fresh stack", () => {
 });
 
 describe("a second pulumi up", () => {
-  it("reports 0 changes", () => {
-    const started = Date.now();
-    const up = pulumi(["up", "--yes", "--skip-preview", "--expect-no-changes"]);
-    timings.noopUp = seconds(started);
-    expect(up.stdout).not.toMatch(/[~+-] \d+ (updated|created|deleted|replaced)/);
+  it("changes nothing", async () => {
+    const up = await timed("noopUp", () => stack.up({ expectNoChanges: true }));
+    expect(changes(up.summary.resourceChanges)).toEqual({});
   });
 });
 
 describe("changing one seed value", () => {
-  it("pulumi preview shows exactly that one update", () => {
+  it("pulumi preview --diff shows exactly that one update, naming the item and field", async () => {
     const seedFile = path.join(project, "seed/rally-albania-2026.yaml");
     writeFileSync(seedFile, readFileSync(seedFile, "utf8").replace("name: MOTO Under 450cc,", "name: MOTO up to 450cc,"));
-    const preview = JSON.parse(pulumi(["preview", "--json", "--diff"]).stdout);
-    expect(preview.changeSummary).toMatchObject({ update: 1 });
-    expect(Object.keys(preview.changeSummary).filter((op) => op !== "same")).toEqual(["update"]);
-    const updated = preview.steps.filter((s: { op: string }) => s.op === "update");
-    expect(updated.map((s: { urn: string }) => s.urn.split("::").pop())).toEqual(["seed"]);
-    const diff = JSON.stringify(updated[0].detailedDiff ?? updated[0].diffs ?? {});
-    expect(diff).toContain("M-1");
+    const ops: string[] = [];
+    const preview = await stack.preview({
+      diff: true,
+      onEvent: (e) => {
+        const step = e.resourcePreEvent?.metadata;
+        if (step && step.op !== "same") ops.push(`${step.op} ${step.urn.split("::").pop()}`);
+      },
+    });
+    expect(ops).toEqual(["update seed"]);
+    expect(changes(preview.changeSummary)).toEqual({ update: 1 });
+    expect(preview.stdout).toMatch(/M-1[\s\S]*name[\s\S]*MOTO Under 450cc[\s\S]*MOTO up to 450cc/);
   });
 
-  it("pulumi up applies it", async () => {
-    pulumi(["up", "--yes", "--skip-preview"]);
-    const client = await adminClient();
-    const [m1] = (await client.request(readItems("classes", { filter: { code: { _eq: "M-1" } }, fields: ["name"] }))) as { name: string }[];
-    expect(m1.name).toBe("MOTO up to 450cc");
+  it("pulumi up applies it and nothing else", async () => {
+    const up = await stack.up();
+    expect(changes(up.summary.resourceChanges)).toEqual({ update: 1 });
+    expect(await className("M-1")).toBe("MOTO up to 450cc");
+  });
+});
+
+describe("migration files at preview", () => {
+  it("names a new db-init file", async () => {
+    const probe = path.join(project, "db-init/004_e2e_probe.sql");
+    writeFileSync(probe, "SELECT 1;\n");
+    try {
+      const preview = await stack.preview({ diff: true });
+      expect(preview.stdout).toContain("004_e2e_probe.sql");
+    } finally {
+      rmSync(probe);
+    }
+  });
+
+  it("fails on an edited applied file, naming it", async () => {
+    const applied = path.join(project, "db-init/002_positions_hypertable.sql");
+    const original = readFileSync(applied);
+    appendFileSync(applied, "\n-- edited after being applied\n");
+    try {
+      await expect(stack.preview()).rejects.toThrow(/checksum mismatch: 002_positions_hypertable\.sql/);
+    } finally {
+      writeFileSync(applied, original);
+    }
+  });
+});
+
+describe("drift", () => {
+  it("pulumi refresh sees a class edited and one deleted by hand; preview --refresh --diff names them", async () => {
+    const client = await admin();
+    const [m2] = (await client.request(readItems("classes", { filter: { code: { _eq: "M-2" } }, fields: ["id"] }))) as { id: string }[];
+    await client.request(updateItem("classes", m2.id, { name: "edited by hand" }));
+    await client.request(deleteItems("classes", { filter: { code: { _eq: "M-3" } } }));
+
+    const preview = await stack.preview({ refresh: true, diff: true });
+    expect(preview.stdout).toMatch(/M-2[\s\S]*edited by hand[\s\S]*MOTO 450-600cc/);
+    expect(preview.stdout).toMatch(/\+[^\n]*M-3/);
+
+    const refreshed: string[] = [];
+    await stack.refresh({
+      onEvent: (e) => {
+        const step = e.resOutputsEvent?.metadata;
+        if (step?.op === "update" || step?.op === "refresh") {
+          const before = step.old?.outputs?.items?.classes ?? {};
+          const after = step.new?.outputs?.items?.classes ?? {};
+          for (const key of Object.keys(before)) {
+            if (!(key in after)) refreshed.push(`${key} deleted`);
+            else if (before[key].name !== after[key].name) refreshed.push(`${key} name: ${after[key].name}`);
+          }
+        }
+      },
+    });
+    expect(refreshed.sort()).toEqual(["msc-albania/rally-albania-2026/M-2 name: edited by hand", "msc-albania/rally-albania-2026/M-3 deleted"]);
+    const state = await stack.exportStack();
+    const seed = state.deployment.resources.find((r: { urn: string }) => r.urn.endsWith("::seed"));
+    expect(seed.outputs.counts.classes).toBe(17);
+    expectNoPlaintextSecretsInState();
+  });
+
+  it("the next pulumi up restores exactly those, with one change", async () => {
+    const up = await timed("repairUp", () => stack.up());
+    expect(changes(up.summary.resourceChanges)).toEqual({ update: 1 });
+    expect(await className("M-2")).toBe("MOTO 450-600cc");
+    expect(await className("M-3")).toBe("MOTO over 600cc, single cylinder");
+  });
+
+  it("pulumi up --refresh repairs drift in one step; the next one finds nothing", async () => {
+    const client = await admin();
+    await client.request(deleteItems("classes", { filter: { code: { _eq: "M-4" } } }));
+    const up = await timed("refreshUp", () => stack.up({ refresh: true }));
+    expect(changes(up.summary.resourceChanges)).toEqual({ update: 1 });
+    expect(await className("M-4")).toBe("MOTO over 600cc, bi-cylinder");
+    const again = await stack.up({ refresh: true });
+    expect(changes(again.summary.resourceChanges)).toEqual({});
+  });
+});
+
+describe("destroy and restore", () => {
+  let dump: string;
+
+  it("pulumi destroy first dumps the database to backups/ (0600)", async () => {
+    const client = await admin();
+    const [event] = (await client.request(readItems("events", { fields: ["id"], limit: 1 }))) as { id: string }[];
+    await client.request(createItem("classes", { event_id: event.id, code: "X-1", name: "made by hand before the destroy", sort_order: 999 }));
+    await timed("destroyWithBackup", () => stack.destroy());
+    const backups = readdirSync(path.join(project, "backups")).filter((f) => /^e2e-\d{8}T\d{6}Z\.dump$/.test(f));
+    expect(backups).toHaveLength(1);
+    dump = path.join(project, "backups", backups[0]);
+    expect(statSync(dump).mode & 0o777).toBe(0o600);
+    expect(readFileSync(dump).subarray(0, 5).toString()).toBe("PGDMP");
+  });
+
+  it("npm run db:restore brings it back into a fresh stack, hand-made rows included", async () => {
+    await stack.up();
+    outputs = await readOutputs(stack);
+    expect(await className("X-1")).toBeUndefined();
+    await timed("restore", async () => npmScript("db:restore", [dump]));
+    expect(await className("X-1")).toBe("made by hand before the destroy");
+    expect(await className("M-1")).toBe("MOTO up to 450cc");
+    const hypertables = await withDb((c) => c.query("SELECT hypertable_name FROM timescaledb_information.hypertables"));
+    expect(hypertables.rows.map((r) => r.hypertable_name)).toContain("positions");
   });
 });
 
 describe("pulumi destroy", () => {
-  it("leaves no container, network or (for this stack's config) volume behind", () => {
-    const started = Date.now();
-    pulumi(["destroy", "--yes", "--skip-preview"]);
-    timings.destroy = seconds(started);
+  it("leaves no container, network or (for this stack's config) volume behind", async () => {
+    await timed("destroy", () => stack.destroy());
     const filter = `name=trm-${STACK}-`;
-    expect(run("docker", ["ps", "-a", "--filter", filter, "--format", "{{.Names}}"]).stdout.trim()).toBe("");
-    expect(run("docker", ["network", "ls", "--filter", filter, "--format", "{{.Name}}"]).stdout.trim()).toBe("");
-    expect(run("docker", ["volume", "ls", "--filter", filter, "--format", "{{.Name}}"]).stdout.trim()).toBe("");
+    expect(docker(["ps", "-a", "--filter", filter, "--format", "{{.Names}}"]).stdout).toBe("");
+    expect(docker(["network", "ls", "--filter", filter, "--format", "{{.Name}}"]).stdout).toBe("");
+    expect(docker(["volume", "ls", "--filter", filter, "--format", "{{.Name}}"]).stdout).toBe("");
+    expect(existsSync(path.join(project, "backups"))).toBe(true);
   });
 });
-

@@ -1,9 +1,16 @@
-/** Helpers for the end-to-end run: a throwaway copy of the project, the toolchain, Docker. */
+/** Helpers for the end-to-end run and the stack benchmark: a throwaway copy of the project and its stack. */
+import type { Stack } from "@pulumi/pulumi/automation";
 import { execFileSync, spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { cpSync, mkdirSync, mkdtempSync, symlinkSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { parse, stringify } from "yaml";
+import { DEFAULT_DATABASE_IMAGE, SECRET_KEYS } from "../lib/stack-config";
+import { useFreePorts } from "../scripts/ci-ports";
+import { dockerfileBaseImage, ensureDocker, ensureImages } from "../scripts/lib/machine";
+import { engineEnv, findPulumi, pinnedPulumiVersion, realPulumiSources } from "../scripts/lib/pulumi-cli";
+import { ensureSecrets, openStack } from "../scripts/lib/stack";
 
 export const REPO_ROOT = path.resolve(__dirname, "..");
 
@@ -27,11 +34,6 @@ export function run(
   return result;
 }
 
-/** The last stdout line of a script that prints a path there (the toolchain script does). */
-export function lastLine(output: string): string {
-  return output.trim().split("\n").pop()!.trim();
-}
-
 /**
  * A copy of the project's tracked files in a temporary folder, node_modules linked: the e2e stack's
  * config file, state and build output never touch the working tree.
@@ -51,20 +53,56 @@ export function seconds(since: number): number {
   return Math.round((Date.now() - since) / 100) / 10;
 }
 
+export interface EngineStack {
+  stack: Stack;
+  /** The project copy the stack runs in. */
+  project: string;
+  /** Env of the stack's CLI (state backend, passphrase, PATH): for npm scripts run in the copy. */
+  env: NodeJS.ProcessEnv;
+  /** The generated secrets, to look for in state, images and logs. */
+  secrets: Record<string, string>;
+}
+
 /**
- * Env for the Pulumi CLI in a project copy: the given bin dirs first on PATH (toolchain, Node 22 for
- * the language host), a fresh file state backend and PULUMI_HOME inside the copy, a random passphrase.
+ * Everything the real engine needs, brought the way `npm run dev` brings it (Docker daemon, images
+ * or stand-ins, the Pulumi CLI and plugins), then a project copy with its own state backend,
+ * passphrase and stack `name`: the ci stack's config with `overrides`, generated secrets, free ports.
  */
-export function engineEnv(project: string, binDirs: string[], acquirePlugins: boolean): NodeJS.ProcessEnv {
-  mkdirSync(path.join(project, ".pulumi-state"), { recursive: true });
-  return {
-    ...process.env,
-    PATH: [...binDirs, process.env.PATH].join(path.delimiter),
+export async function engineStack(
+  name: string,
+  overrides: Record<string, string>,
+  log: (line: string) => void,
+  timings: Record<string, number> = {},
+): Promise<EngineStack> {
+  let started = Date.now();
+  ensureDocker(log);
+  ensureImages([DEFAULT_DATABASE_IMAGE, dockerfileBaseImage()], log);
+  timings.dockerAndImages = seconds(started);
+  started = Date.now();
+  const pulumi = await findPulumi(pinnedPulumiVersion(), realPulumiSources, log);
+  timings.toolchain = seconds(started);
+  log(`pulumi ${pulumi.command.version} (${pulumi.source})`);
+
+  const project = projectCopy();
+  const config = parse(readFileSync(path.join(project, "Pulumi.ci.yaml"), "utf8")) as { config: Record<string, string> };
+  for (const [key, value] of Object.entries(overrides)) config.config[`trm-directus:${key}`] = value;
+  writeFileSync(path.join(project, `Pulumi.${name}.yaml`), stringify(config));
+  const env = {
+    ...engineEnv(pulumi),
     PULUMI_BACKEND_URL: `file://${path.join(project, ".pulumi-state")}`,
     PULUMI_CONFIG_PASSPHRASE: randomBytes(16).toString("hex"),
     PULUMI_HOME: path.join(project, ".pulumi-home"),
-    PULUMI_SKIP_UPDATE_CHECK: "true",
-    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: String(!acquirePlugins),
-    NODE_OPTIONS: "",
+    // scripts run in the copy find the same CLI first on PATH
+    PATH: [path.dirname(pulumi.command.command), process.env.PATH].join(path.delimiter),
   };
+  const stack = await openStack(name, { pulumi: pulumi.command, workDir: project, env });
+  await ensureSecrets(stack);
+  await useFreePorts(stack);
+  const secrets = Object.fromEntries(await Promise.all(SECRET_KEYS.map(async (k) => [k, (await stack.getConfig(k)).value])));
+  return { stack, project, env, secrets };
+}
+
+/** Operations other than "same" in an up's or preview's summary, e.g. { update: 1 }. */
+export function changes(summary: Record<string, number> | undefined): Record<string, number> {
+  return Object.fromEntries(Object.entries(summary ?? {}).filter(([op, n]) => op !== "same" && n > 0));
 }

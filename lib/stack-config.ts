@@ -35,8 +35,10 @@ export interface StackConfig {
   registryImage: string;
   /** Seed file to load after the migrations; undefined disables the seed. */
   seedFile?: string;
-  /** Keep data and uploads volumes on `pulumi destroy`. */
+  /** Keep data and uploads volumes (and the seeded items in them) on `pulumi destroy`. */
   retainVolumes: boolean;
+  /** pg_dump the database to backups/ before `pulumi destroy` removes its container. */
+  backupOnDestroy: boolean;
 }
 
 /** Raw values as `pulumi config` holds them (strings), secrets already decrypted. */
@@ -60,6 +62,7 @@ export const CONFIG_KEYS = [
   "schemaApplyMode",
   "schemaAllowDeletions",
   "retainVolumes",
+  "backupOnDestroy",
 ] as const;
 
 export const SECRET_KEYS = ["adminPassword", "dbPassword", "directusKey", "directusSecret"] as const;
@@ -134,6 +137,7 @@ function schemaFor(stack: string) {
       schemaApplyMode: z.enum(SCHEMA_APPLY_MODES, { error: `schemaApplyMode must be one of ${SCHEMA_APPLY_MODES.join(", ")}` }).default("apply"),
       schemaAllowDeletions: bool("schemaAllowDeletions").default(false),
       retainVolumes: bool("retainVolumes").default(true),
+      backupOnDestroy: bool("backupOnDestroy").default(true),
     })
     .transform(
       (c): StackConfig => ({
@@ -160,6 +164,7 @@ function schemaFor(stack: string) {
         registryImage: c.registryImage,
         seedFile: c.seedFile === "" ? undefined : c.seedFile,
         retainVolumes: c.retainVolumes,
+        backupOnDestroy: c.backupOnDestroy,
       }),
     );
 }

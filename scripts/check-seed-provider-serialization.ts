@@ -5,7 +5,7 @@
  * It serializes the provider with runtime.serializeFunction exactly as pulumi.dynamic.Resource does,
  * loads the text in a fresh plain `node` (no ts-node, no vitest) the way the dynamic provider host
  * does (require-from-string(...).handler()), calls check/diff there, and with a URL and token also
- * create/update/delete against that Directus. Prints one JSON report on stdout.
+ * create/read/update/delete against that Directus. Prints one JSON report on stdout.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -29,7 +29,9 @@ const items = JSON.parse(require("fs").readFileSync(itemsFile, "utf8"));
   if (firstClass) renamed.classes[firstClass].name += " (renamed)";
   report.diffRenamed = await provider.diff("x", inputs, { ...inputs, items: renamed });
   if (url) {
-    report.create = (await provider.create(inputs)).outs.counts;
+    const created = (await provider.create(inputs)).outs;
+    report.create = created.counts;
+    report.read = (await provider.read("x", created)).props.counts;
     report.update = (await provider.update("x", inputs, { ...inputs, items: renamed })).outs.counts;
     await provider.delete("x", { ...inputs, items: renamed });
     report.deleted = true;

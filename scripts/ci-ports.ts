@@ -3,18 +3,23 @@
  * dry-run never collides with a dev stack or another job's containers on the same runner.
  *   tsx scripts/ci-ports.ts <stack>
  */
+import type { Stack } from "@pulumi/pulumi/automation";
 import { freePort } from "../lib/free-port";
-import { pulumiOrThrow } from "./lib/pulumi";
+import { selectStack } from "./lib/pulumi-cli";
 
-async function main(): Promise<void> {
-  const stack = process.argv[2] ?? "ci";
+export async function useFreePorts(stack: Stack): Promise<{ dbPort: number; directusPort: number }> {
   const [dbPort, directusPort] = [await freePort(), await freePort()];
-  pulumiOrThrow(["config", "set", "dbPort", String(dbPort), "--stack", stack], { capture: true });
-  pulumiOrThrow(["config", "set", "directusPort", String(directusPort), "--stack", stack], { capture: true });
-  console.log(`ci-ports: ${stack} uses dbPort ${dbPort}, directusPort ${directusPort}`);
+  await stack.setAllConfig({ dbPort: { value: String(dbPort) }, directusPort: { value: String(directusPort) } });
+  return { dbPort, directusPort };
 }
 
-main().catch((error: Error) => {
-  console.error(`ci-ports: ERROR ${error.message}`);
-  process.exitCode = 1;
-});
+if (require.main === module) {
+  const stackName = process.argv[2] ?? "ci";
+  selectStack(stackName, (line) => console.log(`ci-ports: ${line}`))
+    .then(useFreePorts)
+    .then(({ dbPort, directusPort }) => console.log(`ci-ports: ${stackName} uses dbPort ${dbPort}, directusPort ${directusPort}`))
+    .catch((error: Error) => {
+      console.error(`ci-ports: ERROR ${error.message}`);
+      process.exitCode = 1;
+    });
+}

@@ -1,38 +1,37 @@
 /**
- * npm run dev:down [-- <stack>]: `pulumi destroy`, keeping the data and uploads volumes
- * (they are retained on delete by default).
- * npm run dev:reset [-- <stack>]: destroy, remove the volumes too, then `pulumi up` again.
+ * npm run dev:down [-- <stack>]: `pulumi destroy`, keeping the data and uploads volumes (retained on
+ * delete by default) after the database was dumped to backups/ (config backupOnDestroy).
+ * npm run dev:reset [-- <stack>]: the same, then removes both volumes and runs `npm run dev` again:
+ * a fresh database. The dump written on the way down is the way back (npm run db:restore).
  */
 import { spawnSync } from "node:child_process";
-import { pulumi, pulumiOrThrow } from "./lib/pulumi";
-import { prepareStack } from "./dev";
+import { prepare, step } from "./dev";
+import { selectStack } from "./lib/pulumi-cli";
+import { readOutputs, streamOutput } from "./lib/stack";
 
-function stackVolumes(stack: string): string[] {
-  const result = pulumi(["stack", "output", "volumes", "--json", "--stack", stack], { capture: true });
-  if (result.status !== 0 || !result.stdout.trim()) return [];
-  return Object.values(JSON.parse(result.stdout) as Record<string, string>);
-}
+const log = (line: string) => console.log(`dev:down: ${line}`);
 
-function main(): void {
+async function main(): Promise<void> {
   const reset = process.argv.includes("--reset");
-  const stack = process.argv.slice(2).find((a) => !a.startsWith("--")) ?? "dev";
-  const volumes = stackVolumes(stack);
-  pulumiOrThrow(["destroy", "--yes", "--stack", stack, "--non-interactive"]);
+  const stackName = process.argv.slice(2).find((a) => !a.startsWith("--")) ?? "dev";
+  const stack = await selectStack(stackName, log);
+  const outputs = await readOutputs<{ volumes?: Record<string, string> }>(stack);
+  const volumes = Object.values(outputs.volumes ?? {});
+  await step("pulumi destroy", () => stack.destroy({ onOutput: streamOutput }));
   if (!reset) {
-    if (volumes.length > 0) console.log(`dev:down: kept volumes ${volumes.join(", ")} (npm run dev:reset removes them)`);
+    if (volumes.length > 0) log(`kept volumes ${volumes.join(", ")} (npm run dev:reset removes them)`);
     return;
   }
   for (const volume of volumes) {
     const rm = spawnSync("docker", ["volume", "rm", volume], { stdio: "inherit" });
-    if (rm.status !== 0) throw new Error(`could not remove volume ${volume}`);
+    if (rm.status !== 0) throw new Error(`could not remove volume ${volume}: is a container still using it? (docker ps -a)`);
+    log(`removed volume ${volume}`);
   }
-  prepareStack(stack);
-  pulumiOrThrow(["up", "--yes", "--stack", stack, "--non-interactive"]);
+  const { stack: fresh } = await prepare(stackName);
+  await step("pulumi up", () => fresh.up({ onOutput: streamOutput }));
 }
 
-try {
-  main();
-} catch (error) {
-  console.error(`dev:down: ERROR ${(error as Error).message}`);
+main().catch((error: Error) => {
+  console.error(`dev:down: ERROR ${error.message}`);
   process.exitCode = 1;
-}
+});

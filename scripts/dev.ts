@@ -1,47 +1,63 @@
 /**
- * npm run dev [-- <stack>] [--prepare-only]: stands up a stack (default dev) with one command.
- * First run: local file state backend, the stack, generated secrets; then `pulumi up`.
- * Also used by CI (stack ci) and the end-to-end test, with their own backend and passphrase.
+ * npm run dev [-- <stack>] [--prepare-only]: stands up a stack (default dev) with one command,
+ * bringing what the machine lacks first, each step timed:
+ *   1. the Pulumi CLI (PATH, cache, download, or the offline toolchain),
+ *   2. a Docker daemon,
+ *   3. the upstream images (pulled, or local stand-ins where no registry answers),
+ *   4. the stack: local state backend, stack, generated secrets,
+ *   5. `pulumi up`, streamed; then the admin URL.
+ * --prepare-only stops after step 4 (CI and the e2e suites use it).
  */
-import { randomBytes } from "node:crypto";
-import { SECRET_KEYS } from "../lib/stack-config";
-import { pulumi, pulumiOrThrow } from "./lib/pulumi";
+import type { Stack } from "@pulumi/pulumi/automation";
+import { DEFAULT_DATABASE_IMAGE } from "../lib/stack-config";
+import { dockerfileBaseImage, ensureDocker, ensureImages } from "./lib/machine";
+import { engineEnv, findPulumi, pinnedPulumiVersion, realPulumiSources, type FoundPulumi } from "./lib/pulumi-cli";
+import { ensureSecrets, openStack, readOutputs, streamOutput } from "./lib/stack";
 
-const GENERATORS: Record<(typeof SECRET_KEYS)[number], () => string> = {
-  // letters and digits guaranteed, so the weak-password check never trips on a generated one
-  adminPassword: () => `Trm${randomBytes(18).toString("base64url")}9`,
-  dbPassword: () => randomBytes(24).toString("base64url"),
-  directusKey: () => randomBytes(32).toString("hex"),
-  directusSecret: () => randomBytes(32).toString("hex"),
-};
+const log = (line: string) => console.log(`dev: ${line}`);
 
-/** Selects (creating if needed) the stack and sets every missing secret; never prints a value. */
-export function prepareStack(stack: string): void {
-  pulumiOrThrow(["stack", "select", "--create", stack, "--non-interactive"], { capture: true });
-  for (const key of SECRET_KEYS) {
-    const present = pulumi(["config", "get", key, "--stack", stack], { capture: true }).status === 0;
-    if (present) continue;
-    pulumiOrThrow(["config", "set", "--secret", key, "--stack", stack, "--non-interactive"], {
-      input: GENERATORS[key](),
-      capture: true,
-    });
-    console.log(`dev: generated ${key} (stored encrypted in Pulumi.${stack}.yaml)`);
-  }
+/** Runs one step, saying what it does and how long it took. */
+export async function step<T>(label: string, run: () => Promise<T> | T): Promise<T> {
+  log(`${label} ...`);
+  const started = Date.now();
+  const result = await run();
+  log(`${label}: done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return result;
 }
 
-function main(): void {
-  const stack = process.argv.slice(2).find((a) => !a.startsWith("--")) ?? "dev";
-  prepareStack(stack);
+/** Steps 1-4: everything `pulumi up` needs, on any machine. */
+export async function prepare(stackName: string): Promise<{ stack: Stack; pulumi: FoundPulumi }> {
+  const pulumi = await step("1/5 Pulumi CLI", async () => {
+    const found = await findPulumi(pinnedPulumiVersion(), realPulumiSources, log);
+    log(`using pulumi ${found.command.version} (${found.source}: ${found.command.command})`);
+    return found;
+  });
+  await step("2/5 Docker daemon", () => log(`Docker daemon ${ensureDocker(log)}`));
+  const stack = await step("3/5 stack and secrets", async () => {
+    const opened = await openStack(stackName, { pulumi: pulumi.command, env: engineEnv(pulumi) });
+    for (const key of await ensureSecrets(opened)) log(`generated ${key} (stored encrypted in Pulumi.${stackName}.yaml)`);
+    return opened;
+  });
+  await step("4/5 images", async () => {
+    const databaseImage = (await stack.getConfig("databaseImage").catch(() => undefined))?.value || DEFAULT_DATABASE_IMAGE;
+    const sources = ensureImages([databaseImage, dockerfileBaseImage()], log);
+    for (const [image, source] of Object.entries(sources)) log(`${image}: ${source}`);
+  });
+  return { stack, pulumi };
+}
+
+async function main(): Promise<void> {
+  const stackName = process.argv.slice(2).find((a) => !a.startsWith("--")) ?? "dev";
+  const { stack } = await prepare(stackName);
   if (process.argv.includes("--prepare-only")) return;
-  const up = pulumi(["up", "--yes", "--stack", stack, "--non-interactive"]);
-  process.exitCode = up.status;
+  await step("5/5 pulumi up", () => stack.up({ onOutput: streamOutput }));
+  const outputs = await readOutputs(stack);
+  log(`ready: Directus at ${outputs.directusUrl} (admin ${outputs.adminEmail}; password: npm run stack -- admin-password)`);
 }
 
 if (require.main === module) {
-  try {
-    main();
-  } catch (error) {
-    console.error(`dev: ERROR ${(error as Error).message}`);
+  main().catch((error: Error) => {
+    console.error(`dev: ERROR ${error.message}`);
     process.exitCode = 1;
-  }
+  });
 }

@@ -11,7 +11,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { deployToPortainer, pinImage, type PortainerStack } from "../lib/portainer";
 import { SettingsError } from "../lib/db/settings";
-import { pulumiOrThrow, REPO_ROOT } from "./lib/pulumi";
+import { selectStack } from "./lib/pulumi-cli";
+import { readOutputs, REPO_ROOT } from "./lib/stack";
 
 function localDigest(image: string): string | undefined {
   const inspect = spawnSync("docker", ["image", "inspect", "--format", "{{json .RepoDigests}}", image], { encoding: "utf8" });
@@ -33,9 +34,9 @@ function readTarget(env: NodeJS.ProcessEnv) {
 async function main(): Promise<void> {
   const stackName = process.env.TRM_STACK ?? "dev";
   const target = readTarget(process.env);
-  const outputs = JSON.parse(
-    pulumiOrThrow(["stack", "output", "--json", "--show-secrets", "--stack", stackName], { capture: true }),
-  ) as { portainerStack: PortainerStack; registryImage: string };
+  const outputs = await readOutputs<{ portainerStack: PortainerStack; registryImage: string }>(
+    await selectStack(stackName, (line) => console.error(`portainer: ${line}`)),
+  );
   const stack = pinImage(outputs.portainerStack, outputs.registryImage, localDigest(outputs.registryImage));
 
   const dir = path.join(REPO_ROOT, "dist", "portainer");

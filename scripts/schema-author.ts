@@ -325,7 +325,7 @@ export const COLLECTIONS: CollectionDef[] = [
     id(),
     m2o("entry_id", "#{{race_number}}", { required: true, width: "half" }),
     m2o("user_id", USER_TEMPLATE, { required: true, width: "half" }),
-    dropdown("role", CREW_ROLES, { width: "half" }),
+    dropdown("role", CREW_ROLES, { required: true, width: "half" }),
   ]),
   collection("entry_devices", { icon: "settings_remote", sort: 6, display_template: "{{device_id.model}} {{device_id.imei}} · #{{entry_id.race_number}}", note: "Devices on an entry. One row per (entry, device)." }, [
     id(),

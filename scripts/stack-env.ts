@@ -1,20 +1,24 @@
 /**
- * npm run stack -- <npm-script> [args...]: runs one of our CLIs against a stack's containers,
- * with DB_* and DIRECTUS_* taken from the stack's outputs (TRM_STACK, default dev). Examples:
+ * npm run stack -- <npm-script> [args...]: runs one of our CLIs against a stack's containers, with
+ * DB_* and DIRECTUS_* taken from the stack's outputs (TRM_STACK, default dev). Examples:
  *   npm run stack -- db:init db-init
  *   npm run stack -- schema:snapshot
- *   npm run stack -- schema:apply
+ *   npm run stack -- smoke
+ *   npm run stack -- admin-password      prints the first admin's password (nothing else)
  */
 import { spawnSync } from "node:child_process";
-import { pulumiOrThrow } from "./lib/pulumi";
+import { selectStack } from "./lib/pulumi-cli";
+import { readOutputs } from "./lib/stack";
 
-interface StackOutputs {
+export interface StackOutputs {
   directusUrl: string;
   adminEmail: string;
   databaseHost: string;
   databasePort: number;
   databaseName: string;
   databaseUser: string;
+  databaseContainer: string;
+  directusContainer: string;
   portainerStack: { env: { name: string; value: string }[] };
 }
 
@@ -29,26 +33,34 @@ export function envFromOutputs(outputs: StackOutputs): Record<string, string> {
     DIRECTUS_URL: outputs.directusUrl,
     DIRECTUS_ADMIN_EMAIL: outputs.adminEmail,
     DIRECTUS_ADMIN_PASSWORD: secret("ADMIN_PASSWORD"),
+    TRM_DB_CONTAINER: outputs.databaseContainer,
+    TRM_DIRECTUS_CONTAINER: outputs.directusContainer,
   };
 }
 
-function main(): void {
+/** The env of a stack's outputs (for scripts and tests); the stack must have been brought up. */
+export async function stackEnv(stackName: string): Promise<Record<string, string>> {
+  const stack = await selectStack(stackName, (line) => console.error(`stack: ${line}`));
+  const outputs = await readOutputs<StackOutputs>(stack);
+  if (!outputs.directusUrl) throw new Error(`stack ${stackName} has no outputs: bring it up first (npm run dev -- ${stackName})`);
+  return envFromOutputs(outputs);
+}
+
+async function main(): Promise<void> {
   const [script, ...args] = process.argv.slice(2);
   if (!script) throw new Error("name the npm script to run, e.g. npm run stack -- db:init db-init");
-  const stack = process.env.TRM_STACK ?? "dev";
-  const outputs = JSON.parse(
-    pulumiOrThrow(["stack", "output", "--json", "--show-secrets", "--stack", stack], { capture: true }),
-  ) as StackOutputs;
-  const run = spawnSync("npm", ["run", "--silent", script, "--", ...args], {
-    stdio: "inherit",
-    env: { ...process.env, ...envFromOutputs(outputs) },
-  });
+  const env = await stackEnv(process.env.TRM_STACK ?? "dev");
+  if (script === "admin-password") {
+    console.log(env.DIRECTUS_ADMIN_PASSWORD);
+    return;
+  }
+  const run = spawnSync("npm", ["run", "--silent", script, "--", ...args], { stdio: "inherit", env: { ...process.env, ...env } });
   process.exitCode = run.status ?? 1;
 }
 
-try {
-  main();
-} catch (error) {
-  console.error(`stack: ERROR ${(error as Error).message}`);
-  process.exitCode = 1;
+if (require.main === module) {
+  main().catch((error: Error) => {
+    console.error(`stack: ERROR ${error.message}`);
+    process.exitCode = 1;
+  });
 }

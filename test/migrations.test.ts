@@ -4,6 +4,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dbEnv, type DbSettings } from "../lib/db/settings";
 import { inspectMigrations, runMigrations } from "../lib/migrations/runner";
+import { readMigrationFiles } from "../lib/migrations/files";
+import { sqlMigrationsProvider } from "../components/sql-migrations";
 import { REPO_ROOT, runTsScript } from "./support/cli";
 import { migrationDir } from "./support/migration-dirs";
 import { freePort } from "../lib/free-port";
@@ -184,6 +186,46 @@ describe("db-init runner on PostgreSQL 16", () => {
     expect(result.code, result.output).toBe(0);
     expect(result.stdout).toContain("db-init complete: 0 applied, 3 skipped");
   });
+});
+
+describe("the SqlMigrations provider's read: `pulumi refresh` sees a reset or tampered database", () => {
+  const provider = sqlMigrationsProvider;
+
+  async function appliedState(db: DbSettings) {
+    const files = Object.fromEntries((await readMigrationFiles([DB_INIT])).map((f) => [f.filename, f.checksum]));
+    const inputs = { dirs: ["db-init"], root: REPO_ROOT, db, files };
+    return { inputs, state: (await provider.create!(inputs)).outs! };
+  }
+
+  it("reads back every applied file; after a reset it finds none, and the update applies them again", async () => {
+    const db = await pg.createDatabase();
+    const { inputs, state } = await appliedState(db);
+    expect((await provider.read!("m", state)).props!.files).toEqual(inputs.files);
+
+    await pg.query(db, "DROP TABLE positions; DROP TABLE migrations_applied");
+    const observed = (await provider.read!("m", state)).props!;
+    expect(observed.files).toEqual({});
+    expect((await provider.diff!("m", observed, inputs)).changes).toBe(true);
+    await provider.update!("m", observed, inputs);
+    expect(await recorded(db)).toEqual(Object.keys(inputs.files));
+    expect(await tableExists(db, "positions")).toBe(true);
+  });
+
+  it("a recorded checksum that differs from the file fails the next diff, naming the file", async () => {
+    const db = await pg.createDatabase();
+    const { inputs, state } = await appliedState(db);
+    await pg.query(db, "UPDATE migrations_applied SET checksum = 'tampered' WHERE filename = '002_positions_hypertable.sql'");
+    const observed = (await provider.read!("m", state)).props!;
+    expect(observed.files["002_positions_hypertable.sql"]).toBe("tampered");
+    await expect(provider.diff!("m", observed, inputs)).rejects.toThrow(/checksum mismatch: 002_positions_hypertable\.sql/);
+  });
+
+  it("fails with a clear message when the database cannot be reached, instead of reporting nothing applied", async () => {
+    const db = await pg.createDatabase();
+    const { state } = await appliedState(db);
+    const gone = { ...state, db: { ...db, port: await freePort() } };
+    await expect(provider.read!("m", gone)).rejects.toThrow(/cannot read migrations_applied from 127\.0\.0\.1:\d+: .*the state was left as it was/);
+  }, 30_000);
 });
 
 async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {

@@ -9,6 +9,7 @@ import path from "node:path";
 import { parse } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { CONFIG_KEYS, validateStackConfig, StackConfigError } from "../lib/stack-config";
+import { goDuration } from "../lib/container-health";
 import { REPO_ROOT } from "./support/cli";
 import { createRequire } from "node:module";
 
@@ -126,6 +127,8 @@ describe("the Pulumi program (mocks)", () => {
       "trm:directus:DirectusImage": 1,
       "docker:index/image:Image": 1,
       "trm:directus:DirectusService": 1,
+      "trm:database:DatabaseBackup": 1,
+      "command:local:Command": 1,
     });
   });
 
@@ -152,6 +155,19 @@ describe("the Pulumi program (mocks)", () => {
     expect(db.inputs.healthcheck.tests).toEqual(["CMD", "pg_isready", "-h", "127.0.0.1", "-U", "directus", "-d", "directus"]);
   });
 
+  it("writes every container healthcheck duration as the docker provider reads it back (Go's format)", () => {
+    // "300s" in the program but "5m0s" in state would update both containers on every `pulumi up`.
+    const containers = byType(dev.resources, "docker:index/container:Container");
+    expect(containers).toHaveLength(2);
+    for (const container of containers) {
+      const { interval, timeout, startPeriod } = container.inputs.healthcheck;
+      for (const duration of [interval, timeout, startPeriod]) {
+        expect(goDuration(parseGoDuration(duration)), `${container.name}: ${duration}`).toBe(duration);
+      }
+    }
+    expect(one(dev.resources, "directus-container").inputs.healthcheck.startPeriod).toBe("10m0s");
+  });
+
   it("orders database → extensions → pre-schema → Directus (image first) → post-schema → seed", () => {
     const upstream = (name: string) => one(dev.resources, name).after;
     expect(upstream("extensions-timescaledb")).toContain("database-container");
@@ -160,8 +176,24 @@ describe("the Pulumi program (mocks)", () => {
     expect(upstream("directus-container")).toContain("directus-image-image");
     expect(upstream("post-schema-migrations")).toContain("directus-container");
     expect(upstream("seed")).toContain("post-schema-migrations");
+    // the backup is the first thing a destroy deletes: it depends on the seed, the last of the chain
+    expect(upstream("database-backup-on-destroy")).toContain("seed");
     // and not more than needed: the image build does not wait for the database
     expect(upstream("directus-image-image")).not.toContain("database-container");
+  });
+
+  it("dumps the database on destroy, inside its container, with the password kept secret", () => {
+    const backup = one(dev.resources, "database-backup-on-destroy");
+    expect(backup.inputs.create).toBeUndefined();
+    expect(backup.inputs.delete).toContain("pg_dump");
+    expect(backup.inputs.delete).toContain("--format=custom");
+    expect(isSecretInput(backup.inputs.environment)).toBe(true);
+    expect(plain(backup.inputs.environment)).toMatchObject({
+      TRM_BACKUP_DIR: "backups",
+      TRM_BACKUP_PREFIX: "dev",
+      TRM_DB_CONTAINER: "trm-dev-db",
+      PGPASSWORD: SECRETS.dbPassword,
+    });
   });
 
   it("feeds the Directus container from the built image and the database's network", () => {
@@ -248,6 +280,34 @@ describe("the Pulumi program (mocks)", () => {
     expect(physical(ci).sort()).toEqual(["trm-ci-db", "trm-ci-directus", "trm-ci-net", "trm-ci-pgdata", "trm-ci-uploads"]);
     expect(physical(dev).some((n: string) => physical(ci).includes(n))).toBe(false);
     expect(one(ci.resources, "database-container").inputs.ports).toEqual([{ internal: 5432, external: 15432, ip: "127.0.0.1" }]);
+    // a throwaway database: no dump on destroy
+    expect(byType(ci.resources, "command:local:Command")).toHaveLength(0);
+  });
+});
+
+/** Seconds in a Go duration string such as "1h2m3s"; NaN when it is not one. */
+function parseGoDuration(text: string): number {
+  const match = /^(?:(\d+)h)?(?:(\d+)m)?(\d+)s$/.exec(text);
+  return match ? Number(match[1] ?? 0) * 3600 + Number(match[2] ?? 0) * 60 + Number(match[3]) : NaN;
+}
+
+describe("goDuration", () => {
+  it.each([
+    [0, "0s"],
+    [2, "2s"],
+    [59, "59s"],
+    [60, "1m0s"],
+    [300, "5m0s"],
+    [600, "10m0s"],
+    [3601, "1h0m1s"],
+  ])("%i s → %s, as Go's time.Duration.String() prints it", (seconds, text) => {
+    expect(goDuration(seconds)).toBe(text);
+    expect(parseGoDuration(text)).toBe(seconds);
+  });
+
+  it("refuses fractions and negatives", () => {
+    expect(() => goDuration(1.5)).toThrow(/whole number of seconds/);
+    expect(() => goDuration(-1)).toThrow(/whole number of seconds/);
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * The schema against the real runtime: Directus 11.17.4 (Node 22) on PostgreSQL 16.
  * ONE Directus for the whole file, on a database set up in the image's start-up order; the tests
- * run in order and build on each other (the guard scenarios change the schema last).
+ * run in order and build on each other (the guard scenarios change the schema last). The upgrade
+ * scenario at the end has its own database and Directus.
  */
 import {
   createCollection,
@@ -25,8 +26,9 @@ import { runMigrations } from "../lib/migrations/runner";
 import { applySchema, DirectusCliError, type ApplySchemaOptions } from "../lib/schema/directus-cli";
 import { DestructiveSchemaChangeError } from "../lib/schema/plan";
 import { parseSnapshot } from "../lib/schema/snapshot";
+import { startDirectus } from "../tools/directus-runtime/index";
 import { runTsScript } from "./support/cli";
-import { DB_POST_DIR, MIGRATION_DIRS, SCHEMA_FILE, startDirectusWithSchema, type AdminClient, type DirectusWithSchema } from "./support/directus";
+import { adminClient, DB_INIT_DIR, DB_POST_DIR, MIGRATION_DIRS, SCHEMA_FILE, startDirectusWithSchema, type AdminClient, type DirectusWithSchema } from "./support/directus";
 import { startPostgres, type TestPostgres } from "./support/postgres";
 
 const COMPOSITE_UNIQUES = [
@@ -197,6 +199,7 @@ describe("the data model through @directus/sdk", () => {
       ["events", { organization_id: "00000000-0000-0000-0000-000000000000", name: "x", slug: "x", discipline: "rally", starts_at: "2026-01-01T00:00:00Z" }, "ends_at"],
       ["entries", { event_id: "00000000-0000-0000-0000-000000000000" }, "race_number"],
       ["entry_crew", { role: "pilot" }, "entry_id"],
+      ["entry_crew", { entry_id: "00000000-0000-0000-0000-000000000000", user_id: "00000000-0000-0000-0000-000000000000" }, "role"],
     ] as const) {
       const { codes, message } = await rejection(client.request(createItem(collection, item)));
       expect(codes, collection).toContain("FAILED_VALIDATION");
@@ -367,4 +370,54 @@ describe("the destructive guard", () => {
     expect(plain.output).toContain("Snapshot applied successfully");
     expect(await tableExists("migrations_applied")).toBe(false);
   });
+});
+
+describe("upgrading a database made with the previous snapshot (the start-up applies schema.yaml on every boot)", () => {
+  it("entry_crew.role becomes NOT NULL and required once every crew row has a role", async () => {
+    // The snapshot before the change (HEAD's until it was committed), derived so the test keeps upgrading after that.
+    const previous = parseSnapshot(await readFile(SCHEMA_FILE, "utf8"));
+    const role = previous.fields.find((f) => f.collection === "entry_crew" && f.field === "role")!;
+    role.meta = { ...role.meta, required: false };
+    role.schema = { ...role.schema, is_nullable: true };
+    const previousFile = path.join(work, "previous.yaml");
+    await writeFile(previousFile, YAML.stringify(previous));
+
+    const db = await pg.createDatabase("upgrade");
+    const sql = <R extends object>(text: string) => pg.query<R>(db, text);
+    const roleColumn = () =>
+      sql(`SELECT c.is_nullable, f.required FROM information_schema.columns c JOIN directus_fields f ON f.collection = c.table_name AND f.field = c.column_name
+           WHERE c.table_name = 'entry_crew' AND c.column_name = 'role'`);
+    await runMigrations({ dirs: [DB_INIT_DIR], db });
+    const upgraded = await startDirectus({
+      db,
+      async afterBootstrap({ env, cli }) {
+        expect((await cli(["schema", "apply", "--yes", previousFile], { LOG_LEVEL: "info" })).output).toContain("Snapshot applied successfully");
+        await runMigrations({ dirs: [DB_POST_DIR], db });
+        await sql(`WITH o AS (INSERT INTO organizations (id, name, slug) VALUES (gen_random_uuid(), 'Motorsport Club Albania', 'msc-albania') RETURNING id),
+                        e AS (INSERT INTO events (id, organization_id, discipline, name, slug, starts_at, ends_at)
+                              SELECT gen_random_uuid(), id, 'rally', 'Rally Albania 2026', 'rally-albania-2026', '2026-06-06', '2026-06-13' FROM o RETURNING id),
+                        n AS (INSERT INTO entries (id, event_id, race_number) SELECT gen_random_uuid(), id, 301 FROM e RETURNING id)
+                   INSERT INTO entry_crew (id, entry_id, user_id, role) SELECT gen_random_uuid(), n.id, u.id, NULL FROM n, directus_users u`);
+        expect(await roleColumn()).toEqual([{ is_nullable: "YES", required: false }]);
+
+        // A crew row without a role: Directus refuses the whole change (the boot stops), nothing of it applied.
+        const apply = () => applySchema(cliOptions({ env, log: () => undefined }));
+        await expect(apply()).rejects.toThrow(/Field "role" in collection "entry_crew" contains null values/);
+        expect(await roleColumn()).toEqual([{ is_nullable: "YES", required: false }]);
+
+        await sql("UPDATE entry_crew SET role = 'pilot'");
+        expect(await apply()).toMatchObject({ status: "applied", plan: { update: { fields: ["entry_crew.role"] } } });
+      },
+    });
+    try {
+      expect(await roleColumn()).toEqual([{ is_nullable: "NO", required: true }]);
+      expect(await sql("SELECT role FROM entry_crew")).toEqual([{ role: "pilot" }]);
+      const [crew] = await sql<{ entry_id: string; user_id: string }>("SELECT entry_id, user_id FROM entry_crew");
+      const { codes, message } = await rejection((await adminClient(upgraded)).request(createItem("entry_crew", { entry_id: crew.entry_id, user_id: crew.user_id })));
+      expect(codes).toEqual(["FAILED_VALIDATION"]);
+      expect(message).toBe('Validation failed for field "role". Value is required.');
+    } finally {
+      await upgraded.stop();
+    }
+  }, 5 * 60_000);
 });

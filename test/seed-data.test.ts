@@ -125,6 +125,24 @@ describe("seed validation", () => {
     ]);
   });
 
+  it("requires a role for every crew member (entry_crew.role is NOT NULL)", () => {
+    const noRole = seedText.replace("{ user: dogfood.copilot@trm.dev, role: co-pilot }", "{ user: dogfood.copilot@trm.dev }");
+    expect(noRole).not.toBe(seedText);
+    expect(() => parseSeedYaml(noRole, SEED_FILE)).toThrow(
+      "seed/rally-albania-2026.yaml: 1 problem in the seed data, nothing was written:\n" +
+        "- events[rally-albania-2026].entries[#301].crew[dogfood.copilot@trm.dev].role: is required (one of pilot, co-pilot, navigator, mechanic, rider, runner, hiker)",
+    );
+    const problems = problemsOf((raw) => {
+      const crew = raw.events[0].entries[0].crew;
+      crew[0].role = null; // `role:` left empty
+      crew[1].role = "driver";
+    });
+    expect(problems).toEqual([
+      "events[rally-albania-2026].entries[#301].crew[dogfood.pilot@trm.dev].role: is required (one of pilot, co-pilot, navigator, mechanic, rider, runner, hiker)",
+      "events[rally-albania-2026].entries[#301].crew[dogfood.copilot@trm.dev].role: must be one of pilot, co-pilot, navigator, mechanic, rider, runner, hiker",
+    ]);
+  });
+
   it("reports YAML syntax errors with the file name", () => {
     expect(() => parseSeedYaml("events: [", SEED_FILE)).toThrow(/^seed\/rally-albania-2026\.yaml: .*not valid YAML/s);
   });

@@ -11,7 +11,10 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectDirectus, seedDirectus, type SeedClient } from "../lib/seed/apply";
 import { parseSeedYaml, toSeedState } from "../lib/seed/data";
-import { COLLECTION_NAMES, type SeedState } from "../lib/seed/model";
+import { COLLECTION_NAMES, emptyState as emptyOf, type SeedState } from "../lib/seed/model";
+import { diffSeedStates } from "../lib/seed/diff";
+import { directusSeedProvider } from "../components/seed";
+import { freePort } from "../lib/free-port";
 import { REPO_ROOT, runTsScript } from "./support/cli";
 import { startDirectusWithSchema, type DirectusWithSchema } from "./support/directus";
 import { startPostgres, type TestPostgres } from "./support/postgres";
@@ -236,11 +239,12 @@ describe("seeding Rally Albania 2026 into Directus 11.17.4", () => {
       { cwd: REPO_ROOT, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } },
     );
     const report = JSON.parse(output.trim().split("\n").pop()!);
-    expect(report.methods).toEqual(["check", "create", "delete", "diff", "update"]);
+    expect(report.methods).toEqual(["check", "create", "delete", "diff", "read", "update"]);
     expect(report.check.failures).toEqual([]);
     expect(report.diffSame.changes).toBe(false);
     expect(report.diffRenamed.changes).toBe(true);
     expect(report.create.classes).toBe(17);
+    expect(report.read).toEqual(report.create);
     expect(report.deleted).toBe(true);
     expect(report.containsSecrets).toBe(false);
     const provider = readFileSync(report.providerFile, "utf8");
@@ -250,5 +254,72 @@ describe("seeding Rally Albania 2026 into Directus 11.17.4", () => {
     const users = (await client.request(readUsers({ fields: ["email"] }))) as { email: string }[];
     expect(users.map((u) => u.email)).not.toContain("dogfood.pilot@trm.dev");
     expect(await pg.query(stack.db, "SELECT code FROM classes ORDER BY code")).toEqual([{ code: "M-1" }, { code: "X-1" }]);
+  });
+});
+
+describe("the DirectusSeed provider's read: `pulumi refresh` sees drift, the next update repairs it", () => {
+  const M2 = `${EVENT}/M-2`;
+  const M3 = `${EVENT}/M-3`;
+  let state: Parameters<NonNullable<typeof directusSeedProvider.read>>[1] & object;
+
+  const inputs = () => ({
+    url: stack.directus.url,
+    credentials: { email: stack.directus.adminEmail, password: stack.directus.adminPassword },
+    items: desired,
+    source: "seed/rally-albania-2026.yaml",
+  });
+  const refresh = async () => (await directusSeedProvider.read!("seed", state)).props!;
+  const classRow = async (code: string) =>
+    (await pg.query<{ name: string }>(stack.db, "SELECT name FROM classes WHERE code = $1", [code]))[0];
+
+  beforeAll(async () => {
+    await seed(desired, desired);
+    state = { ...inputs(), counts: {} };
+  });
+
+  it("reads back exactly the seed when nothing changed", async () => {
+    const observed = await refresh();
+    expect(observed.items).toEqual(desired);
+    expect((await directusSeedProvider.diff!("seed", observed, inputs())).changes).toBe(false);
+  });
+
+  it("names a field edited by hand, and the update restores only that item", async () => {
+    await pg.query(stack.db, "UPDATE classes SET name = 'edited by hand' WHERE code = 'M-2'");
+    const observed = await refresh();
+    expect(observed.items.classes[M2].name).toBe("edited by hand");
+    expect(diffSeedStates(observed.items, desired)).toEqual([{ kind: "update", collection: "classes", key: M2, fields: ["name"] }]);
+    expect((await directusSeedProvider.diff!("seed", observed, inputs())).changes).toBe(true);
+    await directusSeedProvider.update!("seed", observed, inputs());
+    expect(await classRow("M-2")).toEqual({ name: "MOTO 450-600cc" });
+    expect(await classRow("X-1")).toBeDefined(); // the hand-made class is still there
+  });
+
+  it("finds an item deleted by hand gone, and the update creates it again", async () => {
+    await pg.query(stack.db, "DELETE FROM classes WHERE code = 'M-3'");
+    const observed = await refresh();
+    expect(M3 in observed.items.classes).toBe(false);
+    expect(observed.counts.classes).toBe(17);
+    await directusSeedProvider.update!("seed", observed, inputs());
+    expect(await classRow("M-3")).toEqual({ name: "MOTO over 600cc, single cylinder" });
+  });
+
+  it("finds everything gone after a reset, and the update seeds it all again", async () => {
+    // the hand-made items go first: the reset leaves the seeded collections empty
+    await pg.query(stack.db, "DELETE FROM entries WHERE race_number <> 301");
+    await pg.query(stack.db, "DELETE FROM classes WHERE code = 'X-1'");
+    await seed(emptyOf(), desired);
+    expect(await rowCounts()).toMatchObject({ events: 0, classes: 0, entries: 0 });
+    const observed = await refresh();
+    expect(Object.values(observed.items).every((items) => Object.keys(items).length === 0)).toBe(true);
+    await directusSeedProvider.update!("seed", observed, inputs());
+    expect(await rowCounts()).toMatchObject({ events: 1, classes: 18, entries: 1, entry_crew: 2, entry_devices: 3 });
+    expect((await refresh()).items).toEqual(desired);
+  });
+
+  it("fails with a clear message when Directus cannot be reached, instead of reporting the seed gone", async () => {
+    const unreachable = { ...state, url: `http://127.0.0.1:${await freePort()}` };
+    await expect(directusSeedProvider.read!("seed", unreachable)).rejects.toThrow(
+      /cannot read the seed back from Directus at http:\/\/127\.0\.0\.1:\d+: .*the state was left as it was/,
+    );
   });
 });

@@ -16,8 +16,11 @@ const workflow = parse(readFileSync(path.join(REPO_ROOT, ".gitea/workflows/build
 const steps: { name?: string; uses?: string; run?: string; if?: string; "continue-on-error"?: boolean; env?: Record<string, string> }[] =
   workflow.jobs.build.steps;
 
-/** Files that do not shape the image or the stack: documentation, tests and CI-local tooling. */
-const NOT_INPUTS = [/\.md$/, /^test\//, /^e2e\//, /^\.ci\//, /^vitest(\.e2e)?\.config\.mts$/, /^\.git(ignore|attributes)$/, /^bench\//];
+/**
+ * Files that do not shape the image or the stack: documentation, tests, CI-local tooling, and
+ * offline/ (the toolchain and stand-ins of machines without a registry; Gitea pulls the real images).
+ */
+const NOT_INPUTS = [/\.md$/, /^test\//, /^e2e\//, /^\.ci\//, /^offline\//, /^vitest(\.e2e)?\.config\.mts$/, /^\.git(ignore|attributes)$/, /^bench\//];
 
 function globToRegExp(glob: string): RegExp {
   const source = glob

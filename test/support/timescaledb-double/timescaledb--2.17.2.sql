@@ -1,7 +1,8 @@
 -- TEST DOUBLE: not TimescaleDB.
 --
--- Installed as extension "timescaledb" version 2.17.2 in the local stand-in for
--- timescale/timescaledb-ha:pg16.6-ts2.17.2-all (see scripts/standins/README.md).
+-- Installed as extension "timescaledb" version 2.17.2 into the unit tests' embedded
+-- PostgreSQL 16 (which has no TimescaleDB) by test/support/global-setup.ts. The offline
+-- stand-in database image (offline/standins/README.md) has real TimescaleDB, not this.
 -- It mimics just enough of TimescaleDB 2.17's SQL surface for schema migrations
 -- to run unchanged:
 --   by_range(column_name NAME, partition_interval ANYELEMENT = NULL, partition_func REGPROC = NULL)

@@ -3,7 +3,7 @@
 #
 # Idempotent and quiet on success: prints one line per action it takes
 # (install, start) and nothing when everything is already in place.
-#   - installs Debian's docker.io (and debootstrap, used by scripts/standins/build.sh)
+#   - installs Debian's docker.io (and debootstrap, used by offline/standins/build.sh)
 #     with apt when missing;
 #   - starts dockerd in the background (log: $TRM_DOCKERD_LOG) when `docker info` fails;
 #   - waits, bounded by $TRM_DOCKERD_TIMEOUT seconds, until `docker info` works.

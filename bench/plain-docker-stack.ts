@@ -1,12 +1,11 @@
 /**
  * The stack's two containers started with plain `docker run`, exactly as the Pulumi components
  * configure them (network alias db, PGDATA volume, TCP healthcheck, --init, the same env and
- * start-up script). The engine e2e runs Pulumi's dynamic resources against it; the benchmark
- * uses it as the plain-Docker baseline.
+ * start-up script): the plain-Docker baseline of the stack benchmark.
  */
-import { spawnSync } from "node:child_process";
 import { DATABASE_ALIAS, PGDATA } from "../components/database";
 import { DIRECTUS_HEALTHCHECK } from "../lib/portainer";
+import { docker as dockerCli, dockerOrThrow, waitHealthy } from "../scripts/lib/docker";
 
 export interface DockerStackOptions {
   prefix: string;
@@ -27,23 +26,7 @@ export interface DockerStack {
   remove(): void;
 }
 
-function docker(args: string[], allowFailure = false): string {
-  const result = spawnSync("docker", args, { encoding: "utf8" });
-  if (result.status !== 0 && !allowFailure) throw new Error(`docker ${args[0]} failed: ${result.stderr || result.stdout}`);
-  return result.stdout.trim();
-}
-
-function waitHealthy(container: string, timeoutSeconds: number): void {
-  const deadline = Date.now() + timeoutSeconds * 1000;
-  for (;;) {
-    const status = docker(["inspect", "-f", "{{.State.Status}} {{.State.Health.Status}}", container], true);
-    if (status === "running healthy") return;
-    if (status.startsWith("exited") || Date.now() > deadline) {
-      throw new Error(`${container} is "${status}" after ${timeoutSeconds} s:\n${docker(["logs", "--tail", "40", container], true)}`);
-    }
-    spawnSync("sleep", ["1"]);
-  }
-}
+const docker = (args: string[], allowFailure = false): string => (allowFailure ? dockerCli(args).stdout : dockerOrThrow(args));
 
 export function startDockerStack(o: DockerStackOptions): DockerStack {
   const names = { net: `${o.prefix}-net`, data: `${o.prefix}-pgdata`, uploads: `${o.prefix}-uploads`, db: `${o.prefix}-db`, directus: `${o.prefix}-directus` };

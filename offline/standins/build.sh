@@ -4,25 +4,26 @@
 # project's Pulumi program and Dockerfile run unchanged:
 #
 #   trm-standin/debian:bookworm                     debootstrap'ed base (cached; built only when missing)
-#   timescale/timescaledb-ha:pg16.6-ts2.17.2-all    PostgreSQL 15 + PostGIS 3 + a TimescaleDB TEST DOUBLE
+#   timescale/timescaledb-ha:pg16.6-ts2.17.2-all    PostgreSQL 15 + PostGIS 3 + TimescaleDB 2.17.2 (vendored source)
 #   directus/directus:11.17.4                       Directus 11.17.4 from npm on Node 22
 #
 # Each image is labelled org.trm.standin=true and org.trm.inputs-hash=<sha256 of its
 # build inputs>; an image is rebuilt only when missing or when that hash changes.
 #
-# Usage: scripts/standins/build.sh [--force] [base|timescaledb|directus ...]
-#        scripts/standins/build.sh --relock     regenerate directus/ and pm2/ package-lock.json
+# Usage: offline/standins/build.sh [--force] [base|timescaledb|directus ...]
+#        offline/standins/build.sh --relock     regenerate directus/ and pm2/ package-lock.json
 # Env:   TRM_STANDIN_CACHE   cache folder (default /var/cache/trm-standins)
-# Needs root (debootstrap, docker); starts the engine through scripts/docker-engine.sh.
+# Needs root (debootstrap, docker); starts the engine through offline/docker-engine.sh.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPO="$(cd "$HERE/../.." && pwd)"
 CACHE="${TRM_STANDIN_CACHE:-/var/cache/trm-standins}"
 
 BASE_TAG="trm-standin/debian:bookworm"
 TSDB_TAG="timescale/timescaledb-ha:pg16.6-ts2.17.2-all"
 DIRECTUS_TAG="directus/directus:11.17.4"
+# Vendored upstream source of TimescaleDB (found and checksum-verified by offline/vendor.sh).
+TSDB_ARCHIVE="timescaledb-2.17.2.tar.gz"
 SUITE="bookworm"
 
 # Pinned npm packages the Directus build stage starts from (integrity as the registry publishes it).
@@ -133,7 +134,7 @@ relock() {
   tar -xzf "$CACHE/dl/npm-${NPM_VERSION}.tgz" -C "$tools/npm" --strip-components=1
   local d
   for d in pm2 directus; do
-    say "relocking scripts/standins/$d/package-lock.json (node $NODE_VERSION, npm $NPM_VERSION)"
+    say "relocking offline/standins/$d/package-lock.json (node $NODE_VERSION, npm $NPM_VERSION)"
     (cd "$HERE/$d" && PATH="$tools/node/bin:$PATH" "$tools/node/bin/node" "$tools/npm/bin/npm-cli.js" \
         install --package-lock-only --no-audit --no-fund --loglevel=error) \
       || { rm -rf "$tools"; die "npm install --package-lock-only failed in $d"; }
@@ -147,7 +148,7 @@ if [ "$RELOCK" -eq 1 ]; then
 fi
 
 # ---------------------------------------------------------------------------------
-bash "$REPO/scripts/docker-engine.sh"
+bash "$HERE/../docker-engine.sh" 9>&-  # dockerd must not inherit the build lock
 # The classic builder: buildx is not installed on these machines.
 export DOCKER_BUILDKIT=0
 
@@ -155,7 +156,7 @@ export DOCKER_BUILDKIT=0
 # a. Base image: debootstrap --variant=minbase bookworm, cleaned, docker import.
 
 build_base() {
-  command -v debootstrap >/dev/null 2>&1 || die "debootstrap missing (scripts/docker-engine.sh installs it)"
+  command -v debootstrap >/dev/null 2>&1 || die "debootstrap missing (offline/docker-engine.sh installs it)"
   local mirror security
   mirror="$(apt_sources | awk -v s="$SUITE" '$2 == s { print $1; exit }')"
   security="$(apt_sources | awk -v s="$SUITE-security" '$2 == s { print $1; exit }')"
@@ -283,10 +284,28 @@ build_image() {
 build_timescaledb() {
   local base_id; base_id="$(image_id "$BASE_TAG")"
   [ -n "$base_id" ] || die "$BASE_TAG is missing: build it first (build.sh base)"
+  # shellcheck source=../vendor.sh
+  source "$HERE/../vendor.sh"
+  local archive archive_sha
+  archive="$(vendor_archive "$TSDB_ARCHIVE")" || die "cannot use the vendored $TSDB_ARCHIVE (see above)"
+  archive_sha="$(sha256sum <"$archive" | cut -d' ' -f1)"
   local files=()
   mapfile -t files < <(find "$HERE/timescaledb" -type f | LC_ALL=C sort)
-  local hash; hash="$(hash_inputs "base=$base_id" "${files[@]}")"
-  build_image timescaledb "$TSDB_TAG" "$HERE/timescaledb" "$hash"
+  local hash; hash="$(hash_inputs "base=$base_id $TSDB_ARCHIVE=$archive_sha" "${files[@]}")"
+  if [ "$FORCE" -eq 0 ] && [ "$(image_label "$TSDB_TAG" org.trm.inputs-hash)" = "$hash" ]; then
+    say "$TSDB_TAG is up to date (inputs ${hash:0:12})"
+    return 0
+  fi
+
+  # Build context: offline/standins/timescaledb/ plus the source archive.
+  local ctx="$CACHE/ctx-timescaledb"
+  rm -rf "$ctx"
+  mkdir -p "$ctx"
+  cp -R "$HERE/timescaledb/." "$ctx/"
+  cp "$archive" "$ctx/$TSDB_ARCHIVE"
+  chmod 0644 "$ctx/$TSDB_ARCHIVE"
+  build_image timescaledb "$TSDB_TAG" "$ctx" "$hash"
+  rm -rf "$ctx"
 }
 
 build_directus() {

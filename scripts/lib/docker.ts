@@ -1,0 +1,42 @@
+/** The Docker CLI for the scripts, the e2e suite and the benchmarks. */
+import { spawnSync } from "node:child_process";
+
+export interface DockerResult {
+  ok: boolean;
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `docker <args>`; stdin is `input` (text), or an open file descriptor (a large file, not read into memory). */
+export function docker(args: string[], options: { input?: string; stdinFd?: number } = {}): DockerResult {
+  const result = spawnSync("docker", args, {
+    encoding: "utf8",
+    input: options.input,
+    stdio: [options.stdinFd ?? "pipe", "pipe", "pipe"],
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (result.error) throw result.error;
+  return { ok: result.status === 0, status: result.status ?? 1, stdout: (result.stdout ?? "").trim(), stderr: (result.stderr ?? "").trim() };
+}
+
+/** `docker <args>`, throwing with Docker's own message when it fails. */
+export function dockerOrThrow(args: string[], options: Parameters<typeof docker>[1] = {}): string {
+  const result = docker(args, options);
+  if (!result.ok) throw new Error(`docker ${args.slice(0, 2).join(" ")} failed: ${result.stderr || result.stdout}`);
+  return result.stdout;
+}
+
+/** Waits until Docker reports the container running and healthy; fails early when it exits, with its last log lines. */
+export function waitHealthy(container: string, timeoutSeconds: number): void {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  for (;;) {
+    const status = docker(["inspect", "-f", "{{.State.Status}} {{.State.Health.Status}}", container]).stdout;
+    if (status === "running healthy") return;
+    if (status.startsWith("exited") || Date.now() > deadline) {
+      const logs = docker(["logs", "--tail", "40", container]);
+      throw new Error(`${container} is "${status || "missing"}" after ${timeoutSeconds} s:\n${logs.stdout}\n${logs.stderr}`);
+    }
+    spawnSync("sleep", ["1"]);
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * What a stack needs from the machine besides Node and the Pulumi CLI: a Docker daemon, and the two
+ * upstream images (pulled, or on machines without a registry, the local stand-ins of offline/).
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { docker } from "./docker";
+import { REPO_ROOT } from "./stack";
+
+const OFFLINE = path.join(REPO_ROOT, "offline");
+
+const canRunOfflineScripts = () => process.getuid?.() === 0 && existsSync("/etc/debian_version");
+
+/** A daemon that answers `docker info`: already running, or (root on Debian) Debian's docker.io started for it. */
+export function ensureDocker(log: (line: string) => void): "running" | "started" {
+  if (docker(["info"]).ok) return "running";
+  if (!canRunOfflineScripts()) {
+    throw new Error(
+      "no Docker daemon answers `docker info`. Start Docker (Docker Desktop, or `sudo systemctl start docker`), " +
+        "make sure this user may use it (the `docker` group), then run this again.",
+    );
+  }
+  log("no Docker daemon: installing/starting Debian's docker.io (offline/docker-engine.sh)");
+  runScript(path.join(OFFLINE, "docker-engine.sh"));
+  return "started";
+}
+
+/** The image our Dockerfile builds FROM. */
+export function dockerfileBaseImage(dockerfile = path.join(REPO_ROOT, "Dockerfile")): string {
+  const from = /^FROM\s+(\S+)/m.exec(readFileSync(dockerfile, "utf8"));
+  if (!from) throw new Error(`${dockerfile}: no FROM line`);
+  return from[1];
+}
+
+export type ImageSource = "present" | "pulled" | "stand-in";
+
+/**
+ * Each image present locally, pulled, or (when no registry answers) built as a stand-in by
+ * offline/standins/build.sh. Stand-ins are rebuilt when their inputs changed (a no-op otherwise).
+ */
+export function ensureImages(images: string[], log: (line: string) => void): Record<string, ImageSource> {
+  const sources: Record<string, ImageSource> = {};
+  const missing: string[] = [];
+  let standins = false;
+  for (const image of images) {
+    const label = docker(["image", "inspect", "-f", '{{ index .Config.Labels "org.trm.standin" }}', image]);
+    if (label.ok) {
+      sources[image] = label.stdout === "true" ? "stand-in" : "present";
+      standins ||= label.stdout === "true";
+      continue;
+    }
+    log(`pulling ${image}`);
+    const pull = docker(["pull", "--quiet", image]);
+    if (pull.ok) sources[image] = "pulled";
+    else {
+      log(`cannot pull ${image}: ${pull.stderr.split("\n").pop()}`);
+      missing.push(image);
+    }
+  }
+  if (missing.length === 0 && !standins) return sources;
+  if (!canRunOfflineScripts()) {
+    throw new Error(`cannot pull ${missing.join(", ")}: check the registry connection and run \`docker pull\` for each, then run this again`);
+  }
+  log(
+    "!! STAND-IN IMAGES: no registry here, so offline/standins/build.sh builds local stand-ins under the real names " +
+      "(Debian PostgreSQL 15 + TimescaleDB 2.17.2 + PostGIS; Directus 11.17.4 from npm). Not the upstream images: see offline/README.md.",
+  );
+  runScript(path.join(OFFLINE, "standins", "build.sh"));
+  for (const image of images) if (sources[image] !== "present" && sources[image] !== "pulled") sources[image] = "stand-in";
+  return sources;
+}
+
+function runScript(script: string): void {
+  const result = spawnSync("bash", [script], { stdio: ["ignore", "inherit", "inherit"] });
+  if (result.status !== 0) throw new Error(`${path.relative(REPO_ROOT, script)} failed (exit ${result.status}): see its output above`);
+}

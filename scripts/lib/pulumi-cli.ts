@@ -1,0 +1,104 @@
+/**
+ * Finds the Pulumi CLI the project pins, or brings it: a `pulumi` on PATH at that version or newer,
+ * else one installed earlier into the cache, else the Automation API's installer (get.pulumi.com)
+ * into the cache, else (machines without internet) the offline toolchain built from the vendored
+ * sources by offline/pulumi-toolchain.sh, which also carries the provider plugins.
+ */
+import { PulumiCommand } from "@pulumi/pulumi/automation";
+import { execFileSync } from "node:child_process";
+import os from "node:os";
+import path from "node:path";
+import type { Stack } from "@pulumi/pulumi/automation";
+import { openStack, REPO_ROOT } from "./stack";
+
+export type PulumiSource = "path" | "cache" | "download" | "offline";
+
+export interface FoundPulumi {
+  command: PulumiCommand;
+  source: PulumiSource;
+  /** Set for the offline toolchain: its plugins are on PATH, so automatic plugin downloads are off. */
+  offline: boolean;
+}
+
+/** The ways to get a CLI, injectable so the decision is testable without network or Go. */
+export interface PulumiSources {
+  /** `pulumi` on PATH, if it runs and is at least `version`. */
+  onPath(version: string): Promise<PulumiCommand | undefined>;
+  /** A CLI installed into `root` before. */
+  installed(root: string, version: string): Promise<PulumiCommand | undefined>;
+  /** Download and install into `root` (throws where get.pulumi.com cannot be reached). */
+  download(root: string, version: string): Promise<PulumiCommand>;
+  /** Build offline/pulumi-toolchain.sh (or take its cache); returns the CLI in its bin dir. */
+  buildOffline(): Promise<PulumiCommand>;
+}
+
+export function pinnedPulumiVersion(): string {
+  return require(path.join(REPO_ROOT, "package.json")).dependencies["@pulumi/pulumi"];
+}
+
+export function pulumiCacheRoot(version: string): string {
+  return path.join(process.env.TRM_CACHE_DIR || path.join(os.homedir(), ".cache", "trm"), `pulumi-${version}`);
+}
+
+export async function findPulumi(
+  version: string,
+  sources: PulumiSources,
+  log: (line: string) => void,
+): Promise<FoundPulumi> {
+  const root = pulumiCacheRoot(version);
+  const onPath = await sources.onPath(version);
+  if (onPath) return { command: onPath, source: "path", offline: false };
+  const installed = await sources.installed(root, version);
+  if (installed) return { command: installed, source: "cache", offline: false };
+  log(`no Pulumi CLI ${version} on PATH: installing it into ${root} (get.pulumi.com)`);
+  try {
+    return { command: await sources.download(root, version), source: "download", offline: false };
+  } catch (error) {
+    log(`cannot download the Pulumi CLI (${firstLine(error)}): this machine looks offline`);
+  }
+  log("building the offline toolchain from the vendored sources (offline/pulumi-toolchain.sh; cached, ~25 min the first time)");
+  return { command: await sources.buildOffline(), source: "offline", offline: true };
+}
+
+export const realPulumiSources: PulumiSources = {
+  async onPath(version) {
+    return atLeast(await PulumiCommand.get({ skipVersionCheck: true }).catch(() => undefined), version);
+  },
+  async installed(root, version) {
+    return atLeast(await PulumiCommand.get({ root, skipVersionCheck: true }).catch(() => undefined), version);
+  },
+  async download(root, version) {
+    // The installer takes the version of the @pulumi/pulumi SDK, which package.json pins to `version`.
+    return atLeast(await PulumiCommand.install({ root }), version) ?? Promise.reject(new Error(`the installed CLI is not ${version}`));
+  },
+  async buildOffline() {
+    const binDir = execFileSync("bash", [path.join(REPO_ROOT, "offline", "pulumi-toolchain.sh")], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "inherit"],
+    })
+      .trim()
+      .split("\n")
+      .pop()!;
+    // PulumiCommand puts <root>/bin first on PATH for every command: the plugins there are found.
+    return PulumiCommand.get({ root: path.dirname(binDir), skipVersionCheck: true });
+  },
+};
+
+/** Env the program and plugins run with: the offline toolchain's plugins are on PATH, never downloaded. */
+export function engineEnv(pulumi: FoundPulumi): NodeJS.ProcessEnv {
+  return { ...process.env, PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: String(pulumi.offline) };
+}
+
+/** The CLI (found or brought) and the stack, for scripts that work on an existing stack. */
+export async function selectStack(stackName: string, log: (line: string) => void): Promise<Stack> {
+  const pulumi = await findPulumi(pinnedPulumiVersion(), realPulumiSources, log);
+  return openStack(stackName, { pulumi: pulumi.command, env: engineEnv(pulumi) });
+}
+
+function atLeast(command: PulumiCommand | undefined, version: string): PulumiCommand | undefined {
+  return command?.version && command.version.compare(version) >= 0 ? command : undefined;
+}
+
+function firstLine(error: unknown): string {
+  return String((error as Error)?.message ?? error).split("\n")[0];
+}

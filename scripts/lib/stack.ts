@@ -1,0 +1,85 @@
+/**
+ * The npm scripts' (and the e2e suites') way into Pulumi: the Automation API over a LocalWorkspace
+ * in the project folder, with a local file backend and a passphrase unless the environment names
+ * its own (PULUMI_BACKEND_URL, PULUMI_CONFIG_PASSPHRASE[_FILE]).
+ */
+import { LocalWorkspace, type PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { SECRET_KEYS } from "../../lib/stack-config";
+
+export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+
+export interface StackOptions {
+  /** The Pulumi CLI to drive (scripts/lib/pulumi-cli.ts finds or installs it). */
+  pulumi: PulumiCommand;
+  /** The project folder (default: this checkout). */
+  workDir?: string;
+  /** Environment for the CLI and the program, on top of process.env. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Env for Pulumi: PULUMI_BACKEND_URL defaults to a file backend in <workDir>/.pulumi-state (gitignored);
+ * without PULUMI_CONFIG_PASSPHRASE(_FILE) a random passphrase is kept in .pulumi-state/passphrase (0600).
+ */
+export function pulumiEnv(workDir: string, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const stateDir = path.join(workDir, ".pulumi-state");
+  const result: NodeJS.ProcessEnv = {
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    ...env,
+  };
+  result.PULUMI_BACKEND_URL ??= `file://${stateDir}`;
+  // the file backend wants its folder to exist
+  if (result.PULUMI_BACKEND_URL.startsWith("file://")) {
+    mkdirSync(fileURLToPath(result.PULUMI_BACKEND_URL), { recursive: true, mode: 0o700 });
+  }
+  if (result.PULUMI_CONFIG_PASSPHRASE === undefined && !result.PULUMI_CONFIG_PASSPHRASE_FILE) {
+    const file = path.join(stateDir, "passphrase");
+    if (!existsSync(file)) {
+      mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+      writeFileSync(file, randomBytes(24).toString("base64url"), { mode: 0o600 });
+    }
+    result.PULUMI_CONFIG_PASSPHRASE_FILE = file;
+  }
+  return Object.fromEntries(Object.entries(result).filter((entry): entry is [string, string] => entry[1] !== undefined));
+}
+
+/** Selects the stack, creating it (and the local backend) on first use. */
+export async function openStack(stackName: string, options: StackOptions): Promise<Stack> {
+  const workDir = options.workDir ?? REPO_ROOT;
+  return LocalWorkspace.createOrSelectStack(
+    { stackName, workDir },
+    { pulumiCommand: options.pulumi, envVars: pulumiEnv(workDir, options.env) },
+  );
+}
+
+const SECRET_GENERATORS: Record<(typeof SECRET_KEYS)[number], () => string> = {
+  // letters and digits guaranteed, so the weak-password check never trips on a generated one
+  adminPassword: () => `Trm${randomBytes(18).toString("base64url")}9`,
+  dbPassword: () => randomBytes(24).toString("base64url"),
+  directusKey: () => randomBytes(32).toString("hex"),
+  directusSecret: () => randomBytes(32).toString("hex"),
+};
+
+/** Sets every missing secret to a generated value, encrypted in Pulumi.<stack>.yaml; returns the keys it set. */
+export async function ensureSecrets(stack: Stack): Promise<string[]> {
+  const config = await stack.getAllConfig();
+  const project = (await stack.workspace.projectSettings()).name;
+  const missing = SECRET_KEYS.filter((key) => !(`${project}:${key}` in config));
+  for (const key of missing) await stack.setConfig(key, { value: SECRET_GENERATORS[key](), secret: true });
+  return missing;
+}
+
+/** The stack's outputs as plain values (secrets included: callers keep them out of logs). */
+export async function readOutputs<T = Record<string, any>>(stack: Stack): Promise<T> {
+  const outputs = await stack.outputs();
+  return Object.fromEntries(Object.entries(outputs).map(([key, output]) => [key, output.value])) as T;
+}
+
+/** Streams the engine's output to this process's stdout, as the CLI would print it. */
+export const streamOutput = (text: string): void => {
+  process.stdout.write(text);
+};
