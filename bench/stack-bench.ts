@@ -4,10 +4,12 @@
  *       volumes) vs the same image build, containers and start-up script through plain `docker run`
  *       plus the same seed. Best of 3 each, and the ratio (target ≤ 1.2x).
  *   P2: the no-op second `pulumi up`: seconds, change count, and writes to the database and to
- *       Directus during it (rows inserted/updated/deleted in every table, directus_activity rows).
+ *       Directus during it (rows inserted/updated/deleted in every table, directus_activity rows,
+ *       transaction ids assigned: TimescaleDB's own background jobs would show there too).
  *       Best of 3 (targets: 0 changes, ≤ 15 s, 0 writes).
  *   npx tsx bench/stack-bench.ts [runs]     writes bench/results/stack.json
  */
+import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import pg from "pg";
@@ -23,45 +25,95 @@ const log = (line: string) => console.log(`bench: ${line}`);
 const secondsSince = (t: number) => Math.round((Date.now() - t) / 100) / 10;
 const best = (xs: number[]) => Math.min(...xs);
 
-/** Rows written anywhere in the database so far, and Directus activity rows (a login writes one). */
-async function writeCounters(db: pg.ClientConfig): Promise<{ rows: number; activity: number }> {
+/**
+ * What has been written so far: rows inserted/updated/deleted in every table (pg_stat_all_tables),
+ * Directus activity rows (a login writes one), and transaction ids handed out (any write takes one).
+ * A backend reports its table counters up to 10 s after it goes idle, so callers let that pass first.
+ */
+async function writeCounters(db: pg.ClientConfig): Promise<{ rows: number; activity: number; xids: number }> {
   const client = new pg.Client(db);
   await client.connect();
   try {
-    await client.query("SELECT pg_stat_force_next_flush()").catch(() => undefined);
     const { rows } = await client.query(
-      "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)::int AS rows, (SELECT count(*)::int FROM directus_activity) AS activity FROM pg_stat_all_tables",
+      `SELECT (SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)::int FROM pg_stat_all_tables) AS rows,
+              (SELECT count(*)::int FROM directus_activity) AS activity,
+              txid_snapshot_xmax(txid_current_snapshot())::text AS xids`,
     );
-    return rows[0];
+    return { rows: rows[0].rows, activity: rows[0].activity, xids: Number(rows[0].xids) };
   } finally {
     await client.end();
   }
 }
 
+/** PostgreSQL flushes an idle backend's statistics after at most 10 s (PGSTAT_IDLE_INTERVAL). */
+const STATS_SETTLE_MS = 11_000;
+const settle = () => new Promise((r) => setTimeout(r, STATS_SETTLE_MS));
+
+/** Seconds from the start of an `up` to when each resource started and finished, from the engine's events. */
+class Timeline {
+  private readonly started = Date.now();
+  private readonly at: Record<string, { start?: number; done?: number }> = {};
+  private first?: number;
+
+  readonly record = (event: EngineEvent): void => {
+    const now = (Date.now() - this.started) / 1000;
+    const start = event.resourcePreEvent?.metadata;
+    const done = event.resOutputsEvent?.metadata;
+    if (start && start.type !== "pulumi:pulumi:Stack") {
+      this.first ??= now;
+      (this.at[name(start.urn)] ??= {}).start = now;
+    }
+    if (done) (this.at[name(done.urn)] ??= {}).done = now;
+  };
+
+  /** The critical path: engine and program start, then the resources that wait on each other. */
+  phases(): Record<string, number> {
+    const took = (resource: string) => round((this.at[resource]?.done ?? 0) - (this.at[resource]?.start ?? 0));
+    return {
+      engineAndProgram: round(this.first ?? 0),
+      network: took("database-network"),
+      databaseHealthy: took("database-container"),
+      extensionsAndPreSchema: round((this.at["pre-schema-migrations"]?.done ?? 0) - (this.at["database-container"]?.done ?? 0)),
+      directusHealthy: took("directus-container"),
+      postSchemaAndSeed: round((this.at["seed"]?.done ?? 0) - (this.at["directus-container"]?.done ?? 0)),
+    };
+  }
+}
+const name = (urn: string) => urn.split("::").pop()!;
+const round = (seconds: number) => Math.round(seconds * 10) / 10;
+
 async function main(): Promise<void> {
   const { stack, project, secrets } = await engineStack("bench", { retainVolumes: "false", backupOnDestroy: "false" }, log);
   const p1Pulumi: number[] = [];
-  const p2: { seconds: number; changes: number; rowsWritten: number; directusActivity: number }[] = [];
+  const p2: { seconds: number; changes: number; rowsWritten: number; directusActivity: number; transactionIds: number }[] = [];
 
+  const phases: Record<string, number>[] = [];
   for (let i = 1; i <= RUNS; i++) {
     await stack.destroy();
     let t = Date.now();
-    await stack.up();
+    const timeline = new Timeline();
+    await stack.up({ onEvent: timeline.record });
     p1Pulumi.push(secondsSince(t));
-    log(`P1 pulumi up #${i}: ${p1Pulumi.at(-1)} s`);
+    phases.push(timeline.phases());
+    log(`P1 pulumi up #${i}: ${p1Pulumi.at(-1)} s ${JSON.stringify(phases.at(-1))}`);
 
     const outputs = await readOutputs(stack);
     const db = { host: outputs.databaseHost, port: outputs.databasePort, database: outputs.databaseName, user: outputs.databaseUser, password: secrets.dbPassword };
-    // let the first boot's own writes (Directus start-up, stats) settle before counting
-    await new Promise((r) => setTimeout(r, 3000));
+    await settle(); // the first up's own writes are counted before, not during, the no-op
     const before = await writeCounters(db);
     t = Date.now();
     const noop = await stack.up();
     const seconds = secondsSince(t);
-    await new Promise((r) => setTimeout(r, 1500));
+    await settle();
     const after = await writeCounters(db);
     const changed = Object.values(changes(noop.summary.resourceChanges)).reduce((a, b) => a + b, 0);
-    p2.push({ seconds, changes: changed, rowsWritten: after.rows - before.rows, directusActivity: after.activity - before.activity });
+    p2.push({
+      seconds,
+      changes: changed,
+      rowsWritten: after.rows - before.rows,
+      directusActivity: after.activity - before.activity,
+      transactionIds: after.xids - before.xids,
+    });
     log(`P2 no-op up #${i}: ${JSON.stringify(p2.at(-1))}`);
   }
   await stack.destroy();
@@ -94,17 +146,29 @@ async function main(): Promise<void> {
   }
 
   const bestNoop = p2.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+  const bestUp = p1Pulumi.indexOf(best(p1Pulumi));
   const result = {
     date: new Date().toISOString(),
     runs: RUNS,
-    p1: { pulumiUpSeconds: p1Pulumi, plainDockerSeconds: p1Plain, best: { pulumi: best(p1Pulumi), plain: best(p1Plain) }, ratio: +(best(p1Pulumi) / best(p1Plain)).toFixed(2), target: "≤ 1.2x" },
+    p1: {
+      pulumiUpSeconds: p1Pulumi,
+      plainDockerSeconds: p1Plain,
+      best: { pulumi: best(p1Pulumi), plain: best(p1Plain) },
+      ratio: +(best(p1Pulumi) / best(p1Plain)).toFixed(2),
+      target: "≤ 1.2x",
+      pulumiPhasesOfBest: phases[bestUp],
+    },
     p2: { runs: p2, best: bestNoop, target: "0 changes, ≤ 15 s, 0 writes" },
   };
   console.log("\n| measurement | best of " + RUNS + " | target |\n|---|---|---|");
   console.log(`| P1 cold pulumi up → seeded | ${result.p1.best.pulumi} s | |`);
   console.log(`| P1 plain docker run + seed | ${result.p1.best.plain} s | |`);
   console.log(`| P1 ratio | ${result.p1.ratio}x | ≤ 1.2x |`);
-  console.log(`| P2 no-op up | ${bestNoop.seconds} s, ${bestNoop.changes} changes, ${bestNoop.rowsWritten} rows written, ${bestNoop.directusActivity} Directus activity | 0 changes, ≤ 15 s, 0 writes |`);
+  console.log(`| P1 pulumi up, where the time goes (s) | ${Object.entries(phases[bestUp]).map(([k, v]) => `${k} ${v}`).join(", ")} | |`);
+  console.log(
+    `| P2 no-op up | ${bestNoop.seconds} s, ${bestNoop.changes} changes, ${bestNoop.rowsWritten} rows written, ` +
+      `${bestNoop.directusActivity} Directus activity, ${bestNoop.transactionIds} transaction ids | 0 changes, ≤ 15 s, 0 writes |`,
+  );
   const out = path.join(__dirname, "results");
   mkdirSync(out, { recursive: true });
   writeFileSync(path.join(out, "stack.json"), JSON.stringify(result, null, 2) + "\n");

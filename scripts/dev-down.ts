@@ -7,7 +7,7 @@
 import { spawnSync } from "node:child_process";
 import { prepare, step } from "./dev";
 import { selectStack } from "./lib/pulumi-cli";
-import { readOutputs, streamOutput } from "./lib/stack";
+import { describeFailure, readOutputs, streamErrors, streamOutput } from "./lib/stack";
 
 const log = (line: string) => console.log(`dev:down: ${line}`);
 
@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   const stack = await selectStack(stackName, log);
   const outputs = await readOutputs<{ volumes?: Record<string, string> }>(stack);
   const volumes = Object.values(outputs.volumes ?? {});
-  await step("pulumi destroy", () => stack.destroy({ onOutput: streamOutput }));
+  await step("pulumi destroy", () => stack.destroy({ onOutput: streamOutput, onError: streamErrors }));
   if (!reset) {
     if (volumes.length > 0) log(`kept volumes ${volumes.join(", ")} (npm run dev:reset removes them)`);
     return;
@@ -28,10 +28,10 @@ async function main(): Promise<void> {
     log(`removed volume ${volume}`);
   }
   const { stack: fresh } = await prepare(stackName);
-  await step("pulumi up", () => fresh.up({ onOutput: streamOutput }));
+  await step("pulumi up", () => fresh.up({ onOutput: streamOutput, onError: streamErrors }));
 }
 
-main().catch((error: Error) => {
-  console.error(`dev:down: ERROR ${error.message}`);
+main().catch((error: unknown) => {
+  console.error(`dev:down: ERROR ${describeFailure(error)}`);
   process.exitCode = 1;
 });

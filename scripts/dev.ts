@@ -6,13 +6,13 @@
  *   3. the upstream images (pulled, or local stand-ins where no registry answers),
  *   4. the stack: local state backend, stack, generated secrets,
  *   5. `pulumi up`, streamed; then the admin URL.
- * --prepare-only stops after step 4 (CI and the e2e suites use it).
+ * --refresh makes it `pulumi up --refresh` (repairs drift); --prepare-only stops after step 4 (CI uses it).
  */
 import type { Stack } from "@pulumi/pulumi/automation";
 import { DEFAULT_DATABASE_IMAGE } from "../lib/stack-config";
 import { dockerfileBaseImage, ensureDocker, ensureImages } from "./lib/machine";
 import { engineEnv, findPulumi, pinnedPulumiVersion, realPulumiSources, type FoundPulumi } from "./lib/pulumi-cli";
-import { ensureSecrets, openStack, readOutputs, streamOutput } from "./lib/stack";
+import { describeFailure, ensureSecrets, openStack, readOutputs, streamErrors, streamOutput } from "./lib/stack";
 
 const log = (line: string) => console.log(`dev: ${line}`);
 
@@ -50,14 +50,15 @@ async function main(): Promise<void> {
   const stackName = process.argv.slice(2).find((a) => !a.startsWith("--")) ?? "dev";
   const { stack } = await prepare(stackName);
   if (process.argv.includes("--prepare-only")) return;
-  await step("5/5 pulumi up", () => stack.up({ onOutput: streamOutput }));
+  const refresh = process.argv.includes("--refresh");
+  await step(`5/5 pulumi up${refresh ? " --refresh" : ""}`, () => stack.up({ onOutput: streamOutput, onError: streamErrors, refresh }));
   const outputs = await readOutputs(stack);
   log(`ready: Directus at ${outputs.directusUrl} (admin ${outputs.adminEmail}; password: npm run stack -- admin-password)`);
 }
 
 if (require.main === module) {
-  main().catch((error: Error) => {
-    console.error(`dev: ERROR ${error.message}`);
+  main().catch((error: unknown) => {
+    console.error(`dev: ERROR ${describeFailure(error)}`);
     process.exitCode = 1;
   });
 }

@@ -212,7 +212,8 @@ describe("the Pulumi program (mocks)", () => {
     expect(built.inputs).toMatchObject({
       imageName: "trm-directus:dev",
       skipPush: true,
-      build: { context: ".", platform: "linux/amd64" },
+      // BuildKit: the classic builder, driven through the API, leaves its intermediate containers behind
+      build: { context: ".", platform: "linux/amd64", builderVersion: "BuilderBuildKit" },
     });
   });
 

@@ -3,7 +3,7 @@
  * in the project folder, with a local file backend and a passphrase unless the environment names
  * its own (PULUMI_BACKEND_URL, PULUMI_CONFIG_PASSPHRASE[_FILE]).
  */
-import { LocalWorkspace, type PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
+import { CommandError, LocalWorkspace, type PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -83,3 +83,19 @@ export async function readOutputs<T = Record<string, any>>(stack: Stack): Promis
 export const streamOutput = (text: string): void => {
   process.stdout.write(text);
 };
+
+/** Streams the engine's errors to this process's stderr. */
+export const streamErrors = (text: string): void => {
+  process.stderr.write(text);
+};
+
+/**
+ * One line for a failed script: for a failed pulumi command its `error:` lines (the whole output was
+ * already streamed above), else the error's message.
+ */
+export function describeFailure(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (!(error instanceof CommandError)) return message;
+  const errors = new Set(message.split("\n").flatMap((line) => /^\s*error: (.*)$/.exec(line)?.slice(1) ?? []));
+  return `pulumi failed (output above)${errors.size > 0 ? `: ${[...errors].join("; ")}` : ""}`;
+}

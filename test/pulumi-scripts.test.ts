@@ -1,11 +1,15 @@
 /**
- * How `npm run dev` gets its Pulumi CLI, with the installer injected: a machine with internet and
- * Docker needs nothing but Node (the CLI is downloaded); offline machines build the toolchain.
+ * The scripts' way into Pulumi (scripts/lib): how `npm run dev` gets its CLI, with the installer
+ * injected (a machine with internet and Docker needs nothing but Node: the CLI is downloaded;
+ * offline machines build the toolchain), the state backend and passphrase, failure messages.
  */
-import type { PulumiCommand } from "@pulumi/pulumi/automation";
+import { CommandError, type PulumiCommand } from "@pulumi/pulumi/automation";
+import { mkdtempSync, readFileSync, statSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { findPulumi, pulumiCacheRoot, type PulumiSources } from "../scripts/lib/pulumi-cli";
+import { describeFailure, pulumiEnv } from "../scripts/lib/stack";
 
 const cli = (name: string) => ({ command: name }) as unknown as PulumiCommand;
 
@@ -60,5 +64,40 @@ describe("findPulumi", () => {
   it("keeps the cache outside the repository", () => {
     expect(path.basename(root)).toBe("pulumi-3.276.0");
     expect(root.startsWith(process.cwd())).toBe(false);
+  });
+});
+
+describe("describeFailure", () => {
+  it("keeps a failed pulumi command to its error lines (the rest was streamed already)", () => {
+    const failed = Object.assign(Object.create(CommandError.prototype), {
+      message: "code: 255\n stdout: Updating (dev)...\n stderr: error: update failed\nerror: update failed\n  error: docker: port is already allocated",
+    });
+    expect(describeFailure(failed)).toBe("pulumi failed (output above): update failed; docker: port is already allocated");
+  });
+
+  it("passes other errors' messages on", () => {
+    expect(describeFailure(new Error("no Docker daemon answers"))).toBe("no Docker daemon answers");
+  });
+});
+
+describe("pulumiEnv", () => {
+  it("defaults to a file backend in .pulumi-state/ and a generated passphrase file (0600), kept across runs", () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "trm-env-"));
+    const env = pulumiEnv(dir, { PATH: "/bin" });
+    expect(env.PULUMI_BACKEND_URL).toBe(`file://${dir}/.pulumi-state`);
+    const passphrase = env.PULUMI_CONFIG_PASSPHRASE_FILE!;
+    expect(statSync(passphrase).mode & 0o777).toBe(0o600);
+    expect(readFileSync(passphrase, "utf8")).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(pulumiEnv(dir, { PATH: "/bin" }).PULUMI_CONFIG_PASSPHRASE_FILE).toBe(passphrase);
+    expect(readFileSync(passphrase, "utf8")).toBe(readFileSync(pulumiEnv(dir, {}).PULUMI_CONFIG_PASSPHRASE_FILE!, "utf8"));
+  });
+
+  it("creates the folder of a file:// backend it is given (the CLI refuses a missing one), and keeps a given passphrase", () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "trm-env-"));
+    const backend = path.join(dir, "elsewhere", "state");
+    const env = pulumiEnv(dir, { PULUMI_BACKEND_URL: `file://${backend}`, PULUMI_CONFIG_PASSPHRASE: "given" });
+    expect(statSync(backend).isDirectory()).toBe(true);
+    expect(env.PULUMI_CONFIG_PASSPHRASE).toBe("given");
+    expect(env.PULUMI_CONFIG_PASSPHRASE_FILE).toBeUndefined();
   });
 });
