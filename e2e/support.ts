@@ -6,9 +6,9 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSyn
 import os from "node:os";
 import path from "node:path";
 import { parse, stringify } from "yaml";
-import { DEFAULT_DATABASE_IMAGE, SECRET_KEYS } from "../lib/stack-config";
+import { SECRET_KEYS } from "../lib/stack-config";
 import { useFreePorts } from "../scripts/ci-ports";
-import { dockerfileBaseImage, ensureDocker, ensureImages } from "../scripts/lib/machine";
+import { ensureDocker, ensureImages, stackImages } from "../scripts/lib/machine";
 import { engineEnv, findPulumi, pinnedPulumiVersion, realPulumiSources } from "../scripts/lib/pulumi-cli";
 import { ensureSecrets, openStack } from "../scripts/lib/stack";
 
@@ -75,8 +75,8 @@ export async function engineStack(
   timings: Record<string, number> = {},
 ): Promise<EngineStack> {
   let started = Date.now();
-  ensureDocker(log);
-  ensureImages([DEFAULT_DATABASE_IMAGE, dockerfileBaseImage()], log);
+  await ensureDocker(log);
+  await ensureImages(stackImages("ci"), log);
   timings.dockerAndImages = seconds(started);
   started = Date.now();
   const pulumi = await findPulumi(pinnedPulumiVersion(), realPulumiSources, log);

@@ -72,7 +72,18 @@ export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="-buildvcs=false"
 WORK=""
 CHILD=""
 cleanup() {
+  stop_heartbeat
   if [ -n "$WORK" ]; then chmod -R u+w "$WORK" 2>/dev/null || true; rm -rf "$WORK"; fi
+}
+# A line a minute while a part builds: a cold build is long, and it should never look stuck.
+HEARTBEAT=""
+start_heartbeat() { # <label>
+  ( start=$SECONDS; while sleep 60; do log "$1: still building ($((SECONDS - start)) s)"; done ) &
+  HEARTBEAT=$!
+}
+stop_heartbeat() {
+  if [ -n "$HEARTBEAT" ]; then kill "$HEARTBEAT" 2>/dev/null || true; wait "$HEARTBEAT" 2>/dev/null || true; fi
+  HEARTBEAT=""
 }
 trap cleanup EXIT
 # go runs as a waited-for background job so that a TERM/INT to this script stops it too
@@ -181,10 +192,12 @@ part() {
   chmod 0755 "$stage"
   log "[$name] $version: building (a few minutes on 2 cores, cold)"
   mkdir -p "$WORK/$name"
+  start_heartbeat "[$name] $version"
   if ! "build_$name" "$WORK/$name" "$stage/$bin" "$version" || [ ! -x "$stage/$bin" ]; then
     rm -rf "$stage"
     die "[$name] $version: build failed after $(($(date +%s) - t))s (output above)"
   fi
+  stop_heartbeat
   rm -rf "$dir"
   mv -T "$stage" "$dir"
   log "[$name] $version: built in $(($(date +%s) - t))s ($(du -h "$dir/$bin" | cut -f1))"

@@ -1,16 +1,15 @@
 /**
  * npm run dev [-- <stack>] [--prepare-only]: stands up a stack (default dev) with one command,
  * bringing what the machine lacks first, each step timed:
- *   1. the Pulumi CLI (PATH, cache, download, or the offline toolchain),
- *   2. a Docker daemon,
- *   3. the upstream images (pulled, or local stand-ins where no registry answers),
+ *   1. the Pulumi CLI (PATH, cache, download, or the offline toolchain), while
+ *   2. a Docker daemon and
+ *   3. the upstream images (pulled, or local stand-ins where no registry answers) are brought;
  *   4. the stack: local state backend, stack, generated secrets,
  *   5. `pulumi up`, streamed; then the admin URL.
  * --refresh makes it `pulumi up --refresh` (repairs drift); --prepare-only stops after step 4 (CI uses it).
  */
 import type { Stack } from "@pulumi/pulumi/automation";
-import { DEFAULT_DATABASE_IMAGE } from "../lib/stack-config";
-import { dockerfileBaseImage, ensureDocker, ensureImages } from "./lib/machine";
+import { ensureDocker, ensureImages, stackImages } from "./lib/machine";
 import { engineEnv, findPulumi, pinnedPulumiVersion, realPulumiSources, type FoundPulumi } from "./lib/pulumi-cli";
 import { describeFailure, ensureSecrets, openStack, readOutputs, streamErrors, streamOutput } from "./lib/stack";
 
@@ -25,23 +24,28 @@ export async function step<T>(label: string, run: () => Promise<T> | T): Promise
   return result;
 }
 
-/** Steps 1-4: everything `pulumi up` needs, on any machine. */
+/**
+ * Steps 1-4: everything `pulumi up` needs, on any machine. The CLI and the Docker side are
+ * independent, so they are brought side by side (on a machine without internet both are builds).
+ */
 export async function prepare(stackName: string): Promise<{ stack: Stack; pulumi: FoundPulumi }> {
-  const pulumi = await step("1/5 Pulumi CLI", async () => {
-    const found = await findPulumi(pinnedPulumiVersion(), realPulumiSources, log);
-    log(`using pulumi ${found.command.version} (${found.source}: ${found.command.command})`);
-    return found;
-  });
-  await step("2/5 Docker daemon", () => log(`Docker daemon ${ensureDocker(log)}`));
-  const stack = await step("3/5 stack and secrets", async () => {
+  const [pulumi] = await Promise.all([
+    step("1/5 Pulumi CLI", async () => {
+      const found = await findPulumi(pinnedPulumiVersion(), realPulumiSources, log);
+      log(`using pulumi ${found.command.version} (${found.source}: ${found.command.command})`);
+      return found;
+    }),
+    (async () => {
+      await step("2/5 Docker daemon", async () => log(`Docker daemon ${await ensureDocker(log)}`));
+      await step("3/5 images", async () => {
+        for (const [image, source] of Object.entries(await ensureImages(stackImages(stackName), log))) log(`${image}: ${source}`);
+      });
+    })(),
+  ]);
+  const stack = await step("4/5 stack and secrets", async () => {
     const opened = await openStack(stackName, { pulumi: pulumi.command, env: engineEnv(pulumi) });
     for (const key of await ensureSecrets(opened)) log(`generated ${key} (stored encrypted in Pulumi.${stackName}.yaml)`);
     return opened;
-  });
-  await step("4/5 images", async () => {
-    const databaseImage = (await stack.getConfig("databaseImage").catch(() => undefined))?.value || DEFAULT_DATABASE_IMAGE;
-    const sources = ensureImages([databaseImage, dockerfileBaseImage()], log);
-    for (const [image, source] of Object.entries(sources)) log(`${image}: ${source}`);
   });
   return { stack, pulumi };
 }

@@ -92,6 +92,16 @@ hash_inputs() {
   } | sha256sum | cut -d' ' -f1
 }
 
+# wait_up_to <seconds> <pid>: 0 once the process has ended, 1 if it still runs after that long.
+wait_up_to() {
+  local i
+  for ((i = 0; i < $1; i++)); do
+    kill -0 "$2" 2>/dev/null || return 0
+    sleep 1
+  done
+  ! kill -0 "$2" 2>/dev/null
+}
+
 image_id() { docker image inspect -f '{{.Id}}' "$1" 2>/dev/null || true; }
 image_label() { docker image inspect -f "{{ index .Config.Labels \"$2\" }}" "$1" 2>/dev/null || true; }
 image_size_mb() { docker image inspect -f '{{.Size}}' "$1" | awk '{ printf "%d MB", $1 / 1000000 }'; }
@@ -266,10 +276,17 @@ build_image() {
               docker images -q --no-trunc -f dangling=true -f "label=org.trm.standin.stage=$what-build"
             } | sort -u)"
   say "building $tag ($why; log: $log)"
-  if ! docker build --force-rm \
+  docker build --force-rm \
         --label org.trm.standin=true \
         --label "org.trm.inputs-hash=$hash" \
-        -t "$tag" "$ctx" >"$log" 2>&1; then
+        -t "$tag" "$ctx" >"$log" 2>&1 &
+  local build=$! rc=0
+  # A line every half minute with the step it is at: a cold build takes minutes.
+  while ! wait_up_to 30 "$build"; do
+    say "$tag: still building ($((SECONDS - start)) s), $(grep -E '^Step [0-9]+/[0-9]+' "$log" | tail -n 1 | cut -c1-100)"
+  done
+  wait "$build" || rc=$?
+  if [ "$rc" -ne 0 ]; then
     tail -n 40 "$log" >&2
     die "docker build of $tag failed (log: $log)"
   fi

@@ -2,9 +2,11 @@
  * What a stack needs from the machine besides Node and the Pulumi CLI: a Docker daemon, and the two
  * upstream images (pulled, or on machines without a registry, the local stand-ins of offline/).
  */
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { parse } from "yaml";
+import { DEFAULT_DATABASE_IMAGE } from "../../lib/stack-config";
 import { docker } from "./docker";
 import { REPO_ROOT } from "./stack";
 
@@ -13,7 +15,7 @@ const OFFLINE = path.join(REPO_ROOT, "offline");
 const canRunOfflineScripts = () => process.getuid?.() === 0 && existsSync("/etc/debian_version");
 
 /** A daemon that answers `docker info`: already running, or (root on Debian) Debian's docker.io started for it. */
-export function ensureDocker(log: (line: string) => void): "running" | "started" {
+export async function ensureDocker(log: (line: string) => void): Promise<"running" | "started"> {
   if (docker(["info"]).ok) return "running";
   if (!canRunOfflineScripts()) {
     throw new Error(
@@ -22,15 +24,18 @@ export function ensureDocker(log: (line: string) => void): "running" | "started"
     );
   }
   log("no Docker daemon: installing/starting Debian's docker.io (offline/docker-engine.sh)");
-  runScript(path.join(OFFLINE, "docker-engine.sh"));
+  await runScript(path.join(OFFLINE, "docker-engine.sh"));
   return "started";
 }
 
-/** The image our Dockerfile builds FROM. */
-export function dockerfileBaseImage(dockerfile = path.join(REPO_ROOT, "Dockerfile")): string {
+/** The upstream images a stack runs: its database image (Pulumi.<stack>.yaml, else the default) and our Dockerfile's FROM. */
+export function stackImages(stackName: string, workDir = REPO_ROOT): string[] {
+  const configFile = path.join(workDir, `Pulumi.${stackName}.yaml`);
+  const config = existsSync(configFile) ? (parse(readFileSync(configFile, "utf8"))?.config ?? {}) : {};
+  const dockerfile = path.join(workDir, "Dockerfile");
   const from = /^FROM\s+(\S+)/m.exec(readFileSync(dockerfile, "utf8"));
   if (!from) throw new Error(`${dockerfile}: no FROM line`);
-  return from[1];
+  return [config["trm-directus:databaseImage"] ?? DEFAULT_DATABASE_IMAGE, from[1]];
 }
 
 export type ImageSource = "present" | "pulled" | "stand-in";
@@ -39,7 +44,7 @@ export type ImageSource = "present" | "pulled" | "stand-in";
  * Each image present locally, pulled, or (when no registry answers) built as a stand-in by
  * offline/standins/build.sh. Stand-ins are rebuilt when their inputs changed (a no-op otherwise).
  */
-export function ensureImages(images: string[], log: (line: string) => void): Record<string, ImageSource> {
+export async function ensureImages(images: string[], log: (line: string) => void): Promise<Record<string, ImageSource>> {
   const sources: Record<string, ImageSource> = {};
   const missing: string[] = [];
   let standins = false;
@@ -66,12 +71,21 @@ export function ensureImages(images: string[], log: (line: string) => void): Rec
     "!! STAND-IN IMAGES: no registry here, so offline/standins/build.sh builds local stand-ins under the real names " +
       "(Debian PostgreSQL 15 + TimescaleDB 2.17.2 + PostGIS; Directus 11.17.4 from npm). Not the upstream images: see offline/README.md.",
   );
-  runScript(path.join(OFFLINE, "standins", "build.sh"));
+  await runScript(path.join(OFFLINE, "standins", "build.sh"));
   for (const image of images) if (sources[image] !== "present" && sources[image] !== "pulled") sources[image] = "stand-in";
   return sources;
 }
 
-function runScript(script: string): void {
-  const result = spawnSync("bash", [script], { stdio: ["ignore", "inherit", "inherit"] });
-  if (result.status !== 0) throw new Error(`${path.relative(REPO_ROOT, script)} failed (exit ${result.status}): see its output above`);
+/** Runs a script with its output on ours; resolves with the last line it printed on stdout. */
+export function runScript(script: string, options: { captureStdout?: boolean } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("bash", [script], { stdio: ["ignore", options.captureStdout ? "pipe" : "inherit", "inherit"] });
+    let stdout = "";
+    child.stdout?.on("data", (chunk) => (stdout += chunk));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      if (code === 0) resolve(stdout.trim().split("\n").pop() ?? "");
+      else reject(new Error(`${path.relative(REPO_ROOT, script)} failed (exit ${code}): see its output above`));
+    });
+  });
 }

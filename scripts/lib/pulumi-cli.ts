@@ -5,10 +5,10 @@
  * sources by offline/pulumi-toolchain.sh, which also carries the provider plugins.
  */
 import { PulumiCommand } from "@pulumi/pulumi/automation";
-import { execFileSync } from "node:child_process";
 import os from "node:os";
 import path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
+import { runScript } from "./machine";
 import { openStack, REPO_ROOT } from "./stack";
 
 export type PulumiSource = "path" | "cache" | "download" | "offline";
@@ -72,13 +72,7 @@ export const realPulumiSources: PulumiSources = {
     return atLeast(await PulumiCommand.install({ root }), version) ?? Promise.reject(new Error(`the installed CLI is not ${version}`));
   },
   async buildOffline() {
-    const binDir = execFileSync("bash", [path.join(REPO_ROOT, "offline", "pulumi-toolchain.sh")], {
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "inherit"],
-    })
-      .trim()
-      .split("\n")
-      .pop()!;
+    const binDir = await runScript(path.join(REPO_ROOT, "offline", "pulumi-toolchain.sh"), { captureStdout: true });
     // PulumiCommand puts <root>/bin first on PATH for every command: the plugins there are found.
     return PulumiCommand.get({ root: path.dirname(binDir), skipVersionCheck: true });
   },
