@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   const stack = await selectStack(stackName, log);
   const outputs = await readOutputs<{ volumes?: Record<string, string> }>(stack);
   const volumes = Object.values(outputs.volumes ?? {});
-  await step("pulumi destroy", () => stack.destroy({ onOutput: streamOutput, onError: streamErrors }));
+  await step("pulumi destroy", () => stack.destroy({ onOutput: streamOutput, onError: streamErrors }), log);
   if (!reset) {
     if (volumes.length > 0) log(`kept volumes ${volumes.join(", ")} (npm run dev:reset removes them)`);
     return;
@@ -28,7 +28,7 @@ async function main(): Promise<void> {
     log(`removed volume ${volume}`);
   }
   const { stack: fresh } = await prepare(stackName);
-  await step("pulumi up", () => fresh.up({ onOutput: streamOutput, onError: streamErrors }));
+  await step("pulumi up", () => fresh.up({ onOutput: streamOutput, onError: streamErrors }), log);
 }
 
 main().catch((error: unknown) => {

@@ -16,11 +16,11 @@ import { describeFailure, ensureSecrets, openStack, readOutputs, streamErrors, s
 const log = (line: string) => console.log(`dev: ${line}`);
 
 /** Runs one step, saying what it does and how long it took. */
-export async function step<T>(label: string, run: () => Promise<T> | T): Promise<T> {
-  log(`${label} ...`);
+export async function step<T>(label: string, run: () => Promise<T> | T, say: (line: string) => void = log): Promise<T> {
+  say(`${label} ...`);
   const started = Date.now();
   const result = await run();
-  log(`${label}: done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  say(`${label}: done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return result;
 }
 
