@@ -13,6 +13,8 @@
 # Usage: offline/standins/build.sh [--force] [base|timescaledb|directus ...]
 #        offline/standins/build.sh --relock     regenerate directus/ and pm2/ package-lock.json
 # Env:   TRM_STANDIN_CACHE   cache folder (default /var/cache/trm-standins)
+#        TRM_STANDIN_CPU_SHARES  CPU share of the build containers (default 1024; .ci/run builds at 128
+#                            beside the tests)
 # Needs root (debootstrap, docker); starts the engine through offline/docker-engine.sh.
 set -euo pipefail
 
@@ -45,7 +47,7 @@ for arg in "$@"; do
     --force) FORCE=1 ;;
     --relock) RELOCK=1 ;;
     base|timescaledb|directus) TARGETS+=("$arg") ;;
-    -h|--help) sed -n '2,18p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument: $arg (see --help)" ;;
   esac
 done
@@ -276,7 +278,7 @@ build_image() {
               docker images -q --no-trunc -f dangling=true -f "label=org.trm.standin.stage=$what-build"
             } | sort -u)"
   say "building $tag ($why; log: $log)"
-  docker build --force-rm \
+  docker build --force-rm --cpu-shares "${TRM_STANDIN_CPU_SHARES:-1024}" \
         --label org.trm.standin=true \
         --label "org.trm.inputs-hash=$hash" \
         -t "$tag" "$ctx" >"$log" 2>&1 &
