@@ -9,7 +9,8 @@
 import { createItems, createUsers } from "@directus/sdk";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { connectDirectus, seedDirectus, type SeedClient } from "../lib/seed/apply";
+import { connectDirectus } from "../lib/directus-client";
+import { seedDirectus, type SeedClient } from "../lib/seed/apply";
 import { emptyState, type SeedState } from "../lib/seed/model";
 import { planSeed, type ExistingState } from "../lib/seed/plan";
 import { COLLECTIONS } from "../lib/seed/model";

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { connectDirectus, readExisting, seedDirectus, type DirectusCredentials } from "../lib/seed/apply";
+import { connectDirectus, type DirectusCredentials } from "../lib/directus-client";
+import { readExisting, seedDirectus } from "../lib/seed/apply";
 import { diffSeedStates, observeSeedState } from "../lib/seed/diff";
 import { COLLECTIONS, emptyState, type SeedState } from "../lib/seed/model";
 import { plainError } from "../lib/plain-error";

@@ -16,7 +16,7 @@ import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectDirectus } from "../lib/seed/apply";
+import { connectDirectus, retryReadsOnClosedSocket } from "../lib/directus-client";
 import { docker } from "../scripts/lib/docker";
 import { useFreePorts } from "../scripts/ci-ports";
 import { ensureSecrets, readOutputs } from "../scripts/lib/stack";
@@ -59,18 +59,8 @@ async function withDb<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
-/**
- * fetch with one retry when the connection dies under the request: Node keeps sockets alive, and one
- * that Directus (or Docker's port proxy) has just closed fails the next request with "other side closed".
- */
-const retryingFetch: typeof fetch = (input, init) =>
-  fetch(input, init).catch((error: Error & { cause?: { code?: string } }) => {
-    if (error.cause?.code !== "UND_ERR_SOCKET" && error.cause?.code !== "ECONNRESET") throw error;
-    return fetch(input, init);
-  });
-
 const admin = () =>
-  connectDirectus(outputs.directusUrl, { email: outputs.adminEmail, password: secretEnv("ADMIN_PASSWORD") }, retryingFetch);
+  connectDirectus(outputs.directusUrl, { email: outputs.adminEmail, password: secretEnv("ADMIN_PASSWORD") });
 
 /** Every file of the stack's state backend (state, backups, history), as stored: no secret may be readable there. */
 function expectNoPlaintextSecretsInState(): void {
@@ -184,7 +174,7 @@ describe("pulumi up on a fresh stack", () => {
 
   it("exports the outputs Portainer and the scripts use", async () => {
     expect(outputs.directusUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(await (await retryingFetch(`${outputs.directusUrl}/server/health`)).json()).toMatchObject({ status: "ok" });
+    expect(await (await retryReadsOnClosedSocket()(`${outputs.directusUrl}/server/health`)).json()).toMatchObject({ status: "ok" });
     expect(outputs.adminEmail).toBe("ci@trm.dev");
     expect(outputs.imageId).toMatch(/^sha256:[a-f0-9]{64}$/);
     expect(outputs.volumes).toEqual({ data: `trm-${STACK}-pgdata`, uploads: `trm-${STACK}-uploads` });

@@ -68,7 +68,8 @@ else
     if [ -f "$f" ] && ! kill -0 "$(cat "$f" 2>/dev/null)" 2>/dev/null; then rm -f "$f"; fi
   done
   # setsid + nohup: the engine outlives this script and the shell that ran it.
-  setsid nohup dockerd >>"$LOG_FILE" 2>&1 </dev/null &
+  # ... at normal priority, whatever ours is (.ci/run starts this niced), or every container would be niced.
+  setsid nohup nice -n "$((-$(nice)))" dockerd >>"$LOG_FILE" 2>&1 </dev/null &
 fi
 
 deadline=$((SECONDS + TIMEOUT))

@@ -5,7 +5,8 @@
  * Without --previous nothing is deleted: deletions need to know what the seed wanted before.
  */
 import { parseArgs } from "node:util";
-import { connectDirectus, seedDirectus, type DirectusCredentials } from "../lib/seed/apply";
+import { connectDirectus, type DirectusCredentials } from "../lib/directus-client";
+import { seedDirectus } from "../lib/seed/apply";
 import { loadSeedFile } from "../lib/seed/data";
 import { SettingsError } from "../lib/db/settings";
 

@@ -5,7 +5,7 @@
  * (`npm run stack -- smoke` takes them from the stack's outputs).
  */
 import { readCollections, readItems } from "@directus/sdk";
-import { connectDirectus } from "../lib/seed/apply";
+import { connectDirectus } from "../lib/directus-client";
 
 const COLLECTIONS = [
   "organizations", "organization_users", "vehicles", "organization_vehicles", "devices", "organization_devices",

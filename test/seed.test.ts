@@ -3,13 +3,15 @@
  * PostgreSQL 16 with snapshots/schema.yaml applied. One Directus for the file; tests build on each other.
  */
 import { createItem, readItems, readUsers, updateMe } from "@directus/sdk";
-import { execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import os from "node:os";
+import { promisify } from "node:util";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectDirectus, seedDirectus, type SeedClient } from "../lib/seed/apply";
+import { connectDirectus } from "../lib/directus-client";
+import { seedDirectus, type SeedClient } from "../lib/seed/apply";
 import { parseSeedYaml, toSeedState } from "../lib/seed/data";
 import { COLLECTION_NAMES, emptyState as emptyOf, type SeedState } from "../lib/seed/model";
 import { diffSeedStates } from "../lib/seed/diff";
@@ -233,7 +235,8 @@ describe("seeding Rally Albania 2026 into Directus 11.17.4", () => {
     const small = clone(desired);
     delete small.classes[`${EVENT}/M-1`]; // still referenced by the hand-made entry: the delete must keep it
     writeFileSync(itemsFile, JSON.stringify(small));
-    const output = execFileSync(
+    // async: a blocked event loop would keep the client's idle socket after Directus closed it
+    const { stdout: output } = await promisify(execFile)(
       process.execPath,
       ["-r", "ts-node/register/transpile-only", "scripts/check-seed-provider-serialization.ts", stack.directus.url, token, itemsFile],
       { cwd: REPO_ROOT, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } },

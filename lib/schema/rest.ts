@@ -3,17 +3,14 @@
  * with the same SQL-owned stripping and destructive guard as the CLI adapter.
  */
 import {
-  authentication,
-  createDirectus,
-  rest,
   schemaApply,
   schemaDiff,
   schemaSnapshot,
-  staticToken,
   type RestClient,
   type SchemaDiffOutput,
   type SchemaSnapshotOutput,
 } from "@directus/sdk";
+import { connectDirectus as connectToDirectus, type DirectusCredentials } from "../directus-client";
 import { ALLOW_DELETIONS_HINT, assertDeletionsAllowed, deletionLines, describePlan, planSchemaApply, type SchemaPlan } from "./plan";
 import { normalizeSnapshot, validateSnapshot, type Snapshot } from "./snapshot";
 import { stripSqlOwned, type Stripped } from "./strip";
@@ -21,14 +18,11 @@ import { stripSqlOwned, type Stripped } from "./strip";
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the schema endpoints are untyped
 export type SchemaClient = RestClient<any>;
 
-export type DirectusConnection = { url: string } & ({ token: string } | { email: string; password: string });
+export type DirectusConnection = { url: string } & DirectusCredentials;
 
 /** A REST client logged in with a static token or with email + password. */
-export async function connectDirectus(connection: DirectusConnection): Promise<SchemaClient> {
-  if ("token" in connection) return createDirectus(connection.url).with(staticToken(connection.token)).with(rest());
-  const client = createDirectus(connection.url).with(authentication("json", { autoRefresh: false })).with(rest());
-  await client.login({ email: connection.email, password: connection.password });
-  return client;
+export async function connectDirectus({ url, ...credentials }: DirectusConnection): Promise<SchemaClient> {
+  return connectToDirectus(url, credentials);
 }
 
 export interface CapturedSnapshot {

@@ -1,14 +1,10 @@
 import {
-  authentication,
-  createDirectus,
   createItems,
   createUsers,
   deleteItems,
   deleteUsers,
   readItems,
   readUsers,
-  rest,
-  staticToken,
   updateItemsBatch,
   updateUsersBatch,
   type RestClient,
@@ -18,8 +14,6 @@ import { countWrites, formatPlan, planSeed, type CollectionPlan, type ExistingIt
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type SeedClient = RestClient<any>;
-
-export type DirectusCredentials = { token: string } | { email: string; password: string };
 
 export interface SeedOptions {
   client: SeedClient;
@@ -48,15 +42,6 @@ export async function seedDirectus(options: SeedOptions): Promise<SeedResult> {
     (counts.kept ? `, ${counts.kept} kept (still referenced)` : ""));
   const writeRequests = options.dryRun ? 0 : await applySeedPlan(options.client, plan);
   return { plan, counts, writeRequests };
-}
-
-/** Connects with a static token, or logs in with email and password. `fetch` lets a caller observe requests. */
-export async function connectDirectus(url: string, credentials: DirectusCredentials, fetchImpl?: typeof fetch): Promise<SeedClient> {
-  const base = createDirectus(url, fetchImpl ? { globals: { fetch: fetchImpl } } : undefined);
-  if ("token" in credentials) return base.with(staticToken(credentials.token)).with(rest());
-  const client = base.with(authentication("json", { autoRefresh: false })).with(rest());
-  await client.login({ email: credentials.email, password: credentials.password });
-  return client;
 }
 
 /** Every item of each seeded collection (read side by side), refs turned into parent natural keys. */

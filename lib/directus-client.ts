@@ -1,0 +1,30 @@
+/** The one way our code opens a Directus REST client (seed, schema, scripts): token or login. */
+import { authentication, createDirectus, rest, staticToken, type RestClient } from "@directus/sdk";
+
+export type DirectusCredentials = { token: string } | { email: string; password: string };
+
+/**
+ * `fetch` that sends a read once more when it died on a kept-alive socket Directus had just closed
+ * ("other side closed"): Node reuses idle sockets, and one closed by the server while this process was
+ * busy fails the next request. Writes are never resent: the seed's next run re-plans from what exists.
+ */
+export function retryReadsOnClosedSocket(fetchImpl: typeof fetch = fetch): typeof fetch {
+  return (input, init) =>
+    fetchImpl(input, init).catch((error: Error & { cause?: { code?: string } }) => {
+      const method = (init?.method ?? (input instanceof Request ? input.method : "GET")).toUpperCase();
+      const closedSocket = error.cause?.code === "UND_ERR_SOCKET" || error.cause?.code === "ECONNRESET";
+      if (!closedSocket || (method !== "GET" && method !== "HEAD")) throw error;
+      return fetchImpl(input, init);
+    });
+}
+
+/** Connects with a static token, or logs in with email and password. `fetch` lets a caller observe requests. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- callers type the collections they use
+export async function connectDirectus(url: string, credentials: DirectusCredentials, fetchImpl?: typeof fetch): Promise<RestClient<any>> {
+  const base = createDirectus(url, { globals: { fetch: retryReadsOnClosedSocket(fetchImpl) } });
+  if ("token" in credentials) return base.with(staticToken(credentials.token)).with(rest());
+  const client = base.with(authentication("json", { autoRefresh: false })).with(rest());
+  await client.login({ email: credentials.email, password: credentials.password });
+  return client;
+}
+
