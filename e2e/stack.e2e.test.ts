@@ -11,16 +11,18 @@
  */
 import { createItem, deleteItems, readItems, updateItem } from "@directus/sdk";
 import { Stack, type UpResult } from "@pulumi/pulumi/automation";
+import { execFile } from "node:child_process";
 import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectDirectus, retryReadsOnClosedSocket } from "../lib/directus-client";
 import { docker } from "../scripts/lib/docker";
 import { useFreePorts } from "../scripts/ci-ports";
 import { ensureSecrets, readOutputs } from "../scripts/lib/stack";
-import { changes, engineStack, run, seconds } from "./support";
+import { changes, engineStack, seconds } from "./support";
 
 const STACK = "e2e";
 const timings: Record<string, number> = {};
@@ -59,6 +61,8 @@ async function withDb<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
+const execFileAsync = promisify(execFile);
+
 const admin = () =>
   connectDirectus(outputs.directusUrl, { email: outputs.adminEmail, password: secretEnv("ADMIN_PASSWORD") });
 
@@ -80,8 +84,16 @@ async function className(code: string): Promise<string | undefined> {
 }
 
 /** An npm script of the project copy against the e2e stack (its state backend and passphrase). */
-function npmScript(script: string, args: string[] = []) {
-  return run("npm", ["run", "--silent", script, "--", ...args], { cwd: project, env: { ...env, TRM_STACK: STACK } });
+/** Async: while a script restarts Directus, the event loop must see the test's kept-alive sockets close. */
+async function npmScript(script: string, args: string[] = []): Promise<string> {
+  const argv = ["run", "--silent", script, "--", ...args];
+  try {
+    const { stdout } = await execFileAsync("npm", argv, { cwd: project, env: { ...env, TRM_STACK: STACK }, maxBuffer: 64 * 1024 * 1024 });
+    return stdout;
+  } catch (error) {
+    const { code, stdout, stderr } = error as { code?: number; stdout?: string; stderr?: string };
+    throw new Error(`npm ${argv.join(" ")} failed (exit ${code}):\n${stdout}\n${stderr}`);
+  }
 }
 
 beforeAll(async () => {
@@ -169,7 +181,7 @@ describe("pulumi up on a fresh stack", () => {
     expect(entry.status).toBe("registered");
     expect(await client.request(readItems("entry_devices", { filter: { entry_id: { _eq: entry.id } } }))).toHaveLength(3);
     expect(await client.request(readItems("entry_crew", { filter: { entry_id: { _eq: entry.id } } }))).not.toHaveLength(0);
-    expect(npmScript("stack", ["smoke"]).stdout).toContain("smoke: all checks passed");
+    expect(await npmScript("stack", ["smoke"])).toContain("smoke: all checks passed");
   });
 
   it("exports the outputs Portainer and the scripts use", async () => {
@@ -321,7 +333,7 @@ describe("destroy and restore", () => {
     await stack.up();
     outputs = await readOutputs(stack);
     expect(await className("X-1")).toBeUndefined();
-    await timed("restore", async () => npmScript("db:restore", [dump]));
+    await timed("restore", () => npmScript("db:restore", [dump]));
     expect(await className("X-1")).toBe("made by hand before the destroy");
     expect(await className("M-1")).toBe("MOTO up to 450cc");
     const hypertables = await withDb((c) => c.query("SELECT hypertable_name FROM timescaledb_information.hypertables"));

@@ -4,18 +4,25 @@ import { authentication, createDirectus, rest, staticToken, type RestClient } fr
 export type DirectusCredentials = { token: string } | { email: string; password: string };
 
 /**
- * `fetch` that sends a read once more when it died on a kept-alive socket Directus had just closed
- * ("other side closed"): Node reuses idle sockets, and one closed by the server while this process was
- * busy fails the next request. Writes are never resent: the seed's next run re-plans from what exists.
+ * `fetch` that sends a read or a login once more when it died on a kept-alive socket Directus had just
+ * closed ("other side closed"): Node reuses idle sockets, and one closed by the server while this
+ * process was busy (or Directus restarted) fails the next request. A login sent twice only opens one
+ * more session; writes are never resent: the seed's next run re-plans from what exists.
  */
 export function retryReadsOnClosedSocket(fetchImpl: typeof fetch = fetch): typeof fetch {
   return (input, init) =>
     fetchImpl(input, init).catch((error: Error & { cause?: { code?: string } }) => {
-      const method = (init?.method ?? (input instanceof Request ? input.method : "GET")).toUpperCase();
       const closedSocket = error.cause?.code === "UND_ERR_SOCKET" || error.cause?.code === "ECONNRESET";
-      if (!closedSocket || (method !== "GET" && method !== "HEAD")) throw error;
+      if (!closedSocket || !isSafeToResend(input, init)) throw error;
       return fetchImpl(input, init);
     });
+}
+
+function isSafeToResend(input: Parameters<typeof fetch>[0], init?: RequestInit): boolean {
+  const request = input instanceof Request ? input : undefined;
+  const method = (init?.method ?? request?.method ?? "GET").toUpperCase();
+  const url = new URL(request?.url ?? String(input));
+  return method === "GET" || method === "HEAD" || (method === "POST" && url.pathname.endsWith("/auth/login"));
 }
 
 /** Connects with a static token, or logs in with email and password. `fetch` lets a caller observe requests. */

@@ -36,6 +36,14 @@ describe("retryReadsOnClosedSocket: the Directus client's fetch", () => {
     expect(get.seen).toEqual(["GET", "GET"]);
   });
 
+  it("sends a login once more: a second login only opens one more session", async () => {
+    const { url, seen } = await serverKillingFirst(1);
+    const login = new URL("/auth/login", url).href;
+    const response = await retryReadsOnClosedSocket()(login, { method: "POST", body: "{}" });
+    expect(await response.text()).toBe("ok");
+    expect(seen).toEqual(["POST", "POST"]);
+  });
+
   it("does not hide a refused connection", async () => {
     const { url } = await serverKillingFirst(0);
     await new Promise<void>((done) => server!.close(() => done()));
