@@ -18,7 +18,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectDirectus, retryReadsOnClosedSocket } from "../lib/directus-client";
+import { connectDirectus, resendSafeRequestsOnClosedSocket } from "../lib/directus-client";
 import { docker } from "../scripts/lib/docker";
 import { useFreePorts } from "../scripts/ci-ports";
 import { ensureSecrets, readOutputs } from "../scripts/lib/stack";
@@ -83,8 +83,10 @@ async function className(code: string): Promise<string | undefined> {
   return rows[0]?.name;
 }
 
-/** An npm script of the project copy against the e2e stack (its state backend and passphrase). */
-/** Async: while a script restarts Directus, the event loop must see the test's kept-alive sockets close. */
+/**
+ * An npm script of the project copy against the e2e stack (its state backend and passphrase). Async:
+ * while a script restarts Directus, the event loop must see the test's kept-alive sockets close.
+ */
 async function npmScript(script: string, args: string[] = []): Promise<string> {
   const argv = ["run", "--silent", script, "--", ...args];
   try {
@@ -186,7 +188,7 @@ describe("pulumi up on a fresh stack", () => {
 
   it("exports the outputs Portainer and the scripts use", async () => {
     expect(outputs.directusUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(await (await retryReadsOnClosedSocket()(`${outputs.directusUrl}/server/health`)).json()).toMatchObject({ status: "ok" });
+    expect(await (await resendSafeRequestsOnClosedSocket()(`${outputs.directusUrl}/server/health`)).json()).toMatchObject({ status: "ok" });
     expect(outputs.adminEmail).toBe("ci@trm.dev");
     expect(outputs.imageId).toMatch(/^sha256:[a-f0-9]{64}$/);
     expect(outputs.volumes).toEqual({ data: `trm-${STACK}-pgdata`, uploads: `trm-${STACK}-uploads` });

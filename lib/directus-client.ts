@@ -9,7 +9,7 @@ export type DirectusCredentials = { token: string } | { email: string; password:
  * process was busy (or Directus restarted) fails the next request. A login sent twice only opens one
  * more session; writes are never resent: the seed's next run re-plans from what exists.
  */
-export function retryReadsOnClosedSocket(fetchImpl: typeof fetch = fetch): typeof fetch {
+export function resendSafeRequestsOnClosedSocket(fetchImpl: typeof fetch = fetch): typeof fetch {
   return (input, init) =>
     fetchImpl(input, init).catch((error: Error & { cause?: { code?: string } }) => {
       const closedSocket = error.cause?.code === "UND_ERR_SOCKET" || error.cause?.code === "ECONNRESET";
@@ -28,7 +28,7 @@ function isSafeToResend(input: Parameters<typeof fetch>[0], init?: RequestInit):
 /** Connects with a static token, or logs in with email and password. `fetch` lets a caller observe requests. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- callers type the collections they use
 export async function connectDirectus(url: string, credentials: DirectusCredentials, fetchImpl?: typeof fetch): Promise<RestClient<any>> {
-  const base = createDirectus(url, { globals: { fetch: retryReadsOnClosedSocket(fetchImpl) } });
+  const base = createDirectus(url, { globals: { fetch: resendSafeRequestsOnClosedSocket(fetchImpl) } });
   if ("token" in credentials) return base.with(staticToken(credentials.token)).with(rest());
   const client = base.with(authentication("json", { autoRefresh: false })).with(rest());
   await client.login({ email: credentials.email, password: credentials.password });

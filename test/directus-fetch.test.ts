@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { retryReadsOnClosedSocket } from "../lib/directus-client";
+import { resendSafeRequestsOnClosedSocket } from "../lib/directus-client";
 
 let server: Server | undefined;
 afterEach(() => new Promise<void>((done) => (server ? server.close(() => done()) : done())));
@@ -18,28 +18,28 @@ async function serverKillingFirst(kills: number): Promise<{ url: string; seen: s
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/items/classes`, seen };
 }
 
-describe("retryReadsOnClosedSocket: the Directus client's fetch", () => {
+describe("resendSafeRequestsOnClosedSocket: the Directus client's fetch", () => {
   it("sends a read once more when the server closed the socket under it", async () => {
     const { url, seen } = await serverKillingFirst(1);
-    const response = await retryReadsOnClosedSocket()(url);
+    const response = await resendSafeRequestsOnClosedSocket()(url);
     expect(await response.text()).toBe("ok");
     expect(seen).toEqual(["GET", "GET"]);
   });
 
   it("never resends a write, and a read only once", async () => {
     const post = await serverKillingFirst(1);
-    await expect(retryReadsOnClosedSocket()(post.url, { method: "POST", body: "{}" })).rejects.toThrow(/fetch failed/);
+    await expect(resendSafeRequestsOnClosedSocket()(post.url, { method: "POST", body: "{}" })).rejects.toThrow(/fetch failed/);
     expect(post.seen).toEqual(["POST"]);
     await new Promise<void>((done) => server!.close(() => done()));
     const get = await serverKillingFirst(2);
-    await expect(retryReadsOnClosedSocket()(get.url)).rejects.toThrow(/fetch failed/);
+    await expect(resendSafeRequestsOnClosedSocket()(get.url)).rejects.toThrow(/fetch failed/);
     expect(get.seen).toEqual(["GET", "GET"]);
   });
 
   it("sends a login once more: a second login only opens one more session", async () => {
     const { url, seen } = await serverKillingFirst(1);
     const login = new URL("/auth/login", url).href;
-    const response = await retryReadsOnClosedSocket()(login, { method: "POST", body: "{}" });
+    const response = await resendSafeRequestsOnClosedSocket()(login, { method: "POST", body: "{}" });
     expect(await response.text()).toBe("ok");
     expect(seen).toEqual(["POST", "POST"]);
   });
@@ -48,6 +48,6 @@ describe("retryReadsOnClosedSocket: the Directus client's fetch", () => {
     const { url } = await serverKillingFirst(0);
     await new Promise<void>((done) => server!.close(() => done()));
     server = undefined;
-    await expect(retryReadsOnClosedSocket()(url)).rejects.toThrow(/fetch failed/);
+    await expect(resendSafeRequestsOnClosedSocket()(url)).rejects.toThrow(/fetch failed/);
   });
 });
