@@ -3,9 +3,9 @@
  * pre-schema migrations (db-init) → bootstrap → schema apply (snapshots/schema.yaml) → post-schema
  * migrations (db-post) → start. One per test file: it takes a few seconds and ~400 MB.
  */
-import { authentication, createDirectus, rest } from "@directus/sdk";
 import path from "node:path";
 import type { DbSettings } from "../../lib/db/settings";
+import { connectDirectus } from "../../lib/directus-client";
 import { runMigrations, type MigrationResult } from "../../lib/migrations/runner";
 import { applySchema, type ApplySchemaResult } from "../../lib/schema/directus-cli";
 import { startDirectus, type RunningDirectus } from "../../tools/directus-runtime/index";
@@ -60,8 +60,6 @@ export async function startDirectusWithSchema(pg: TestPostgres, options: { befor
   };
 }
 
-export async function adminClient(directus: RunningDirectus) {
-  const client = createDirectus(directus.url).with(authentication("json", { autoRefresh: false })).with(rest());
-  await client.login({ email: directus.adminEmail, password: directus.adminPassword });
-  return client;
+export function adminClient(directus: RunningDirectus) {
+  return connectDirectus(directus.url, { email: directus.adminEmail, password: directus.adminPassword });
 }
