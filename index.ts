@@ -3,6 +3,11 @@
  * and the Rally Albania 2026 seed. One `pulumi up`, in dependency order:
  *   database → extensions → pre-schema migrations → Directus (image built first)
  *   → post-schema migrations → seed → (on destroy, first) a database dump.
+ *
+ * The program is a function that returns the stack outputs: the plain CLI's language host calls it
+ * (`pulumi up` where the Node.js language host is installed), and the npm scripts run the same
+ * function as an inline program through the Automation API (scripts/lib/stack.ts), which needs no
+ * language host. Relative paths are the project folder's: both run it there.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { readStackConfig, reportAsRunError } from "./components/config";
@@ -16,122 +21,126 @@ import { SqlMigrations } from "./components/sql-migrations";
 import { loadSeedFile } from "./lib/seed/data";
 import { renderPortainerStack } from "./lib/portainer";
 
-const config = readStackConfig();
-// Validated now, so a broken seed file fails the preview before anything is created.
-const seedFile = config.seedFile;
-const seedItems = seedFile ? reportAsRunError(() => loadSeedFile(seedFile)) : undefined;
+export = async function trmDirectus() {
+  const config = readStackConfig();
+  // Validated now, so a broken seed file fails the preview before anything is created.
+  const seedFile = config.seedFile;
+  const seedItems = seedFile ? reportAsRunError(() => loadSeedFile(seedFile)) : undefined;
 
-// Database: network, data volume, TimescaleDB container (healthy before anything else runs).
-const database = new Database("database", {
-  namePrefix: config.namePrefix,
-  image: config.database.image,
-  databaseName: config.database.name,
-  user: config.database.user,
-  password: config.database.password,
-  hostPort: config.database.hostPort,
-  retainVolume: config.retainVolumes,
-});
-const hostDb = {
-  host: database.host,
-  port: database.port,
-  database: config.database.name,
-  user: config.database.user,
-  password: config.database.password,
-};
-
-// Extensions, on the published port.
-const extensions = new Extensions(
-  "extensions",
-  { ...hostDb, databaseName: config.database.name, postgis: config.database.postgis },
-  { dependsOn: [database] },
-);
-
-// Pre-schema migrations (db-init/), before Directus creates its tables.
-const preSchema = new SqlMigrations("pre-schema-migrations", { dirs: ["db-init"], db: hostDb }, { dependsOn: [extensions] });
-
-// Directus: our image, then the container (its start-up also runs every migration step, for Portainer).
-const image = new DirectusImage("directus-image", { imageName: `trm-directus:${config.stack}`, context: "." });
-const directus = new DirectusService(
-  "directus",
-  {
+  // Database: network, data volume, TimescaleDB container (healthy before anything else runs).
+  const database = new Database("database", {
     namePrefix: config.namePrefix,
-    imageId: image.imageId,
-    networkName: database.network.name,
-    db: { ...hostDb, host: database.internalHost, port: database.internalPort },
-    hostPort: config.directus.hostPort,
-    publicUrl: config.directus.publicUrl,
-    adminEmail: config.directus.adminEmail,
-    adminPassword: config.directus.adminPassword,
-    key: config.directus.key,
-    secret: config.directus.secret,
-    schemaApplyMode: config.directus.schemaApplyMode,
-    schemaAllowDeletions: config.directus.schemaAllowDeletions,
+    image: config.database.image,
+    databaseName: config.database.name,
+    user: config.database.user,
+    password: config.database.password,
+    hostPort: config.database.hostPort,
     retainVolume: config.retainVolumes,
-  },
-  { dependsOn: [preSchema] },
-);
+  });
+  const hostDb = {
+    host: database.host,
+    port: database.port,
+    database: config.database.name,
+    user: config.database.user,
+    password: config.database.password,
+  };
 
-// Post-schema constraints (db-post/), once Directus is healthy and its collections exist.
-const postSchema = new SqlMigrations("post-schema-migrations", { dirs: ["db-post"], db: hostDb }, { dependsOn: [directus] });
+  // Extensions, on the published port.
+  const extensions = new Extensions(
+    "extensions",
+    { ...hostDb, databaseName: config.database.name, postgis: config.database.postgis },
+    { dependsOn: [database] },
+  );
 
-// Seed: Rally Albania 2026 through @directus/sdk.
-const seed = seedItems
-  ? new DirectusSeed(
-      "seed",
-      {
-        url: directus.url,
-        credentials: config.directus.adminPassword.apply((password) => ({ email: config.directus.adminEmail, password })),
-        items: seedItems,
-        source: seedFile!,
-      },
-      // Retained volumes keep the seeded items: destroy leaves them, the next up adopts them by natural key.
-      { dependsOn: [postSchema], retainOnDelete: config.retainVolumes },
-    )
-  : undefined;
+  // Pre-schema migrations (db-init/), before Directus creates its tables.
+  const preSchema = new SqlMigrations("pre-schema-migrations", { dirs: ["db-init"], db: hostDb }, { dependsOn: [extensions] });
 
-// Backup: the first thing `pulumi destroy` does (it depends on everything) is dump the database.
-if (config.backupOnDestroy) {
-  new DatabaseBackup(
-    "database-backup",
+  // Directus: our image, then the container (its start-up also runs every migration step, for Portainer).
+  const image = new DirectusImage("directus-image", { imageName: `trm-directus:${config.stack}`, context: "." });
+  const directus = new DirectusService(
+    "directus",
     {
-      stack: config.stack,
-      containerName: database.container.name,
-      databaseName: config.database.name,
-      user: config.database.user,
-      password: config.database.password,
-      dir: "backups",
+      namePrefix: config.namePrefix,
+      imageId: image.imageId,
+      networkName: database.network.name,
+      db: { ...hostDb, host: database.internalHost, port: database.internalPort },
+      hostPort: config.directus.hostPort,
+      publicUrl: config.directus.publicUrl,
+      adminEmail: config.directus.adminEmail,
+      adminPassword: config.directus.adminPassword,
+      key: config.directus.key,
+      secret: config.directus.secret,
+      schemaApplyMode: config.directus.schemaApplyMode,
+      schemaAllowDeletions: config.directus.schemaAllowDeletions,
+      retainVolume: config.retainVolumes,
     },
-    { dependsOn: [seed ?? postSchema] },
-  );
-}
-
-const portainer = pulumi
-  .all([config.database.password, config.directus.adminPassword, config.directus.key, config.directus.secret])
-  .apply(([dbPassword, adminPassword, key, secret]) =>
-    renderPortainerStack({
-      directusImage: config.registryImage,
-      databaseImage: config.database.image,
-      database: { name: config.database.name, user: config.database.user, password: dbPassword },
-      directus: { ...config.directus, adminPassword, key, secret },
-    }),
+    { dependsOn: [preSchema] },
   );
 
-export const directusUrl = directus.url;
-export const adminEmail = config.directus.adminEmail;
-export const databaseHost = database.host;
-export const databasePort = database.port;
-export const databaseName = config.database.name;
-export const databaseUser = config.database.user;
-export const databaseContainer = database.container.name;
-export const directusContainer = directus.container.name;
-export const imageId = image.imageId;
-export const imageName = image.imageName;
-export const registryImage = config.registryImage;
-export const volumes = { data: database.volume.name, uploads: directus.uploads.name };
-export const networkName = database.network.name;
-export const seededCounts = seed?.counts;
-/** For Portainer's stack API: the compose text holds no secret (it says ${KEY}); the env list does. */
-export const portainerStack = {
-  compose: pulumi.unsecret(portainer.compose),
-  env: pulumi.secret(portainer.env),
+  // Post-schema constraints (db-post/), once Directus is healthy and its collections exist.
+  const postSchema = new SqlMigrations("post-schema-migrations", { dirs: ["db-post"], db: hostDb }, { dependsOn: [directus] });
+
+  // Seed: Rally Albania 2026 through @directus/sdk.
+  const seed = seedItems
+    ? new DirectusSeed(
+        "seed",
+        {
+          url: directus.url,
+          credentials: config.directus.adminPassword.apply((password) => ({ email: config.directus.adminEmail, password })),
+          items: seedItems,
+          source: seedFile!,
+        },
+        // Retained volumes keep the seeded items: destroy leaves them, the next up adopts them by natural key.
+        { dependsOn: [postSchema], retainOnDelete: config.retainVolumes },
+      )
+    : undefined;
+
+  // Backup: the first thing `pulumi destroy` does (it depends on everything) is dump the database.
+  if (config.backupOnDestroy) {
+    new DatabaseBackup(
+      "database-backup",
+      {
+        stack: config.stack,
+        containerName: database.container.name,
+        databaseName: config.database.name,
+        user: config.database.user,
+        password: config.database.password,
+        dir: "backups",
+      },
+      { dependsOn: [seed ?? postSchema] },
+    );
+  }
+
+  const portainer = pulumi
+    .all([config.database.password, config.directus.adminPassword, config.directus.key, config.directus.secret])
+    .apply(([dbPassword, adminPassword, key, secret]) =>
+      renderPortainerStack({
+        directusImage: config.registryImage,
+        databaseImage: config.database.image,
+        database: { name: config.database.name, user: config.database.user, password: dbPassword },
+        directus: { ...config.directus, adminPassword, key, secret },
+      }),
+    );
+
+  return {
+    directusUrl: directus.url,
+    adminEmail: config.directus.adminEmail,
+    databaseHost: database.host,
+    databasePort: database.port,
+    databaseName: config.database.name,
+    databaseUser: config.database.user,
+    databaseContainer: database.container.name,
+    directusContainer: directus.container.name,
+    imageId: image.imageId,
+    imageName: image.imageName,
+    registryImage: config.registryImage,
+    volumes: { data: database.volume.name, uploads: directus.uploads.name },
+    networkName: database.network.name,
+    seededCounts: seed?.counts,
+    /** For Portainer's stack API: the compose text holds no secret (it says ${KEY}); the env list does. */
+    portainerStack: {
+      compose: pulumi.unsecret(portainer.compose),
+      env: pulumi.secret(portainer.env),
+    },
+  };
 };

@@ -1,6 +1,10 @@
 import { defineConfig } from "vitest/config";
 
-/** `npm run test:e2e`: the real Pulumi engine, Docker and the stack, in order, one file. */
+/**
+ * The end-to-end suites under the real Pulumi engine and Docker, one file per run, in order:
+ * `npm run test:e2e:engine` (the dynamic resources, no plugin) and `npm run test:e2e:stack` (the whole
+ * program, where the provider plugins are installed). Each script names its JSON results file.
+ */
 export default defineConfig({
   test: {
     include: ["e2e/**/*.e2e.test.ts"],
@@ -8,6 +12,7 @@ export default defineConfig({
     hookTimeout: 90 * 60_000,
     fileParallelism: false,
     sequence: { concurrent: false },
-    reporters: ["default", ["json", { outputFile: ".vitest/e2e-results.json" }]],
+    reporters: ["default", "json"],
+    outputFile: { json: ".vitest/e2e-results.json" },
   },
 });

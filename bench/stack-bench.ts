@@ -17,9 +17,10 @@ import { freePort } from "../lib/free-port";
 import { connectDirectus } from "../lib/directus-client";
 import { seedDirectus } from "../lib/seed/apply";
 import { loadSeedFile } from "../lib/seed/data";
-import { changes, engineStack, run } from "../e2e/support";
+import { changes, engineRun, engineStack, run } from "../e2e/support";
+import { skipUnlessPluginsInstalled } from "../scripts/require-plugins";
 import { readOutputs } from "../scripts/lib/stack";
-import { startDockerStack } from "./plain-docker-stack";
+import { startDockerStack } from "../tools/plain-docker-stack";
 
 const RUNS = Number(process.argv[2] ?? 3);
 const log = (line: string) => console.log(`bench: ${line}`);
@@ -52,12 +53,15 @@ const settle = () => new Promise((r) => setTimeout(r, STATS_SETTLE_MS));
 
 /** Seconds from the start of an `up` to when each resource started and finished, from the engine's events. */
 class Timeline {
-  private readonly started = Date.now();
   private readonly at: Record<string, { start?: number; done?: number }> = {};
   private first?: number;
 
-  readonly record = (event: EngineEvent): void => {
-    const now = (Date.now() - this.started) / 1000;
+  constructor(private readonly started: number, events: (EngineEvent & { receivedAt?: number })[]) {
+    for (const event of events) this.record(event, event.receivedAt ?? started);
+  }
+
+  private record(event: EngineEvent, receivedAt: number): void {
+    const now = (receivedAt - this.started) / 1000;
     const start = event.resourcePreEvent?.metadata;
     const done = event.resOutputsEvent?.metadata;
     if (start && start.type !== "pulumi:pulumi:Stack") {
@@ -65,7 +69,7 @@ class Timeline {
       (this.at[name(start.urn)] ??= {}).start = now;
     }
     if (done) (this.at[name(done.urn)] ??= {}).done = now;
-  };
+  }
 
   /** The critical path: engine and program start, then the resources that wait on each other. */
   phases(): Record<string, number> {
@@ -84,18 +88,19 @@ const name = (urn: string) => urn.split("::").pop()!;
 const round = (seconds: number) => Math.round(seconds * 10) / 10;
 
 async function main(): Promise<void> {
-  const { stack, project, secrets } = await engineStack("bench", { retainVolumes: "false", backupOnDestroy: "false" }, log);
+  if (await skipUnlessPluginsInstalled("stack benchmark")) return;
+  const target = await engineStack("bench", { retainVolumes: "false", backupOnDestroy: "false" }, log);
+  const { stack, project, secrets } = target;
   const p1Pulumi: number[] = [];
   const p2: { seconds: number; changes: number; rowsWritten: number; directusActivity: number; transactionIds: number }[] = [];
 
   const phases: Record<string, number>[] = [];
   for (let i = 1; i <= RUNS; i++) {
-    await stack.destroy();
+    await engineRun(target, "destroy");
     let t = Date.now();
-    const timeline = new Timeline();
-    await stack.up({ onEvent: timeline.record });
+    const up = await engineRun(target, "up");
     p1Pulumi.push(secondsSince(t));
-    phases.push(timeline.phases());
+    phases.push(new Timeline(t, up.events).phases());
     log(`P1 pulumi up #${i}: ${p1Pulumi.at(-1)} s ${JSON.stringify(phases.at(-1))}`);
 
     const outputs = await readOutputs(stack);
@@ -103,11 +108,11 @@ async function main(): Promise<void> {
     await settle(); // the first up's own writes are counted before, not during, the no-op
     const before = await writeCounters(db);
     t = Date.now();
-    const noop = await stack.up();
+    const noop = await engineRun(target, "up");
     const seconds = secondsSince(t);
     await settle();
     const after = await writeCounters(db);
-    const changed = Object.values(changes(noop.summary.resourceChanges)).reduce((a, b) => a + b, 0);
+    const changed = Object.values(changes(noop.changeSummary)).reduce((a, b) => a + b, 0);
     p2.push({
       seconds,
       changes: changed,
@@ -117,7 +122,7 @@ async function main(): Promise<void> {
     });
     log(`P2 no-op up #${i}: ${JSON.stringify(p2.at(-1))}`);
   }
-  await stack.destroy();
+  await engineRun(target, "destroy");
 
   // The plain-Docker baseline: same image build (cached), same containers, same seed.
   const p1Plain: number[] = [];

@@ -1,8 +1,11 @@
-/** Helpers for the end-to-end run and the stack benchmark: a throwaway copy of the project and its stack. */
-import type { Stack } from "@pulumi/pulumi/automation";
-import { execFileSync, spawnSync, type SpawnSyncReturns } from "node:child_process";
+/**
+ * Helpers for the end-to-end suites and the stack benchmark: a throwaway copy of the project, its
+ * stack, and the project's own `npm run pulumi` to run a program in it inline under the real engine.
+ */
+import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
+import { execFile, execFileSync, spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parse, stringify } from "yaml";
@@ -54,7 +57,9 @@ export function seconds(since: number): number {
 }
 
 export interface EngineStack {
+  /** The stack without a program: outputs, config, export. Operations go through engineRun (a process of its own). */
   stack: Stack;
+  name: string;
   /** The project copy the stack runs in. */
   project: string;
   /** Env of the stack's CLI (state backend, passphrase, PATH): for npm scripts run in the copy. */
@@ -87,19 +92,55 @@ export async function engineStack(
   const config = parse(readFileSync(path.join(project, "Pulumi.ci.yaml"), "utf8")) as { config: Record<string, string> };
   for (const [key, value] of Object.entries(overrides)) config.config[`trm-directus:${key}`] = value;
   writeFileSync(path.join(project, `Pulumi.${name}.yaml`), stringify(config));
+  // The user's PULUMI_HOME (its plugin cache) stays: the whole program's plugins are there.
   const env = {
     ...engineEnv(pulumi),
     PULUMI_BACKEND_URL: `file://${path.join(project, ".pulumi-state")}`,
     PULUMI_CONFIG_PASSPHRASE: randomBytes(16).toString("hex"),
-    PULUMI_HOME: path.join(project, ".pulumi-home"),
     // scripts run in the copy find the same CLI first on PATH
     PATH: [path.dirname(pulumi.command.command), process.env.PATH].join(path.delimiter),
   };
-  const stack = await openStack(name, { pulumi: pulumi.command, workDir: project, env });
+  const stack = await openStack(name, { pulumi: pulumi.command, workDir: project, env, program: false });
   await ensureSecrets(stack);
   await useFreePorts(stack);
   const secrets = Object.fromEntries(await Promise.all(SECRET_KEYS.map(async (k) => [k, (await stack.getConfig(k)).value])));
-  return { stack, project, env, secrets };
+  return { stack, name, project, env, secrets };
+}
+
+export interface EngineRun {
+  /** What the engine printed (the operation's own output, as the CLI prints it). */
+  stdout: string;
+  changeSummary: Record<string, number>;
+  events: EngineEvent[];
+}
+
+/**
+ * `npm run pulumi -- <operation> --stack <name> [flags]` in the project copy: the program runs inline
+ * in a process of its own, as a developer runs it (vitest's module transform would break the dynamic
+ * providers' serialization in this process). Rejects with the whole output when it fails.
+ */
+export async function engineRun(target: EngineStack, operation: "up" | "preview" | "refresh" | "destroy", flags: string[] = []): Promise<EngineRun> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "trm-engine-run-"));
+  const [result, events] = [path.join(dir, "result.json"), path.join(dir, "events.jsonl")];
+  const argv = ["run", "--silent", "pulumi", "--", operation, "--stack", target.name, "--result", result, "--events", events, ...flags];
+  const stdout = await new Promise<string>((resolve, reject) =>
+    execFile("npm", argv, { cwd: target.project, env: target.env, maxBuffer: 256 * 1024 * 1024 }, (error, out, err) =>
+      error ? reject(new Error(`npm ${argv.join(" ")} failed (exit ${error.code}):\n${out}\n${err}`)) : resolve(out),
+    ),
+  );
+  return {
+    stdout,
+    changeSummary: existsSync(result) ? JSON.parse(readFileSync(result, "utf8")).changeSummary : {},
+    events: readFileSync(events, "utf8").trim().split("\n").filter(Boolean).map((line) => JSON.parse(line)),
+  };
+}
+
+/** "op name" for every step of a run other than "same", in the order the engine announced them. */
+export function changedSteps(run: EngineRun): string[] {
+  return run.events.flatMap((e) => {
+    const step = e.resourcePreEvent?.metadata;
+    return step && step.op !== "same" ? [`${step.op} ${step.urn.split("::").pop()}`] : [];
+  });
 }
 
 /** Operations other than "same" in an up's or preview's summary, e.g. { update: 1 }. */

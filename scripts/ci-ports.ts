@@ -15,7 +15,7 @@ export async function useFreePorts(stack: Stack): Promise<{ dbPort: number; dire
 
 if (require.main === module) {
   const stackName = process.argv[2] ?? "ci";
-  selectStack(stackName, (line) => console.log(`ci-ports: ${line}`))
+  selectStack(stackName, (line) => console.log(`ci-ports: ${line}`), { program: false })
     .then(useFreePorts)
     .then(({ dbPort, directusPort }) => console.log(`ci-ports: ${stackName} uses dbPort ${dbPort}, directusPort ${directusPort}`))
     .catch((error: Error) => {

@@ -6,15 +6,18 @@
  */
 import { spawnSync } from "node:child_process";
 import { prepare, step } from "./dev";
-import { selectStack } from "./lib/pulumi-cli";
-import { describeFailure, readOutputs, streamErrors, streamOutput } from "./lib/stack";
+import { ensurePlugins } from "./lib/plugins";
+import { engineEnv, findPulumi, pinnedPulumiVersion, realPulumiSources } from "./lib/pulumi-cli";
+import { describeFailure, openStack, readOutputs, streamErrors, streamOutput } from "./lib/stack";
 
 const log = (line: string) => console.log(`dev:down: ${line}`);
 
 async function main(): Promise<void> {
   const reset = process.argv.includes("--reset");
   const stackName = process.argv.slice(2).find((a) => !a.startsWith("--")) ?? "dev";
-  const stack = await selectStack(stackName, log);
+  const pulumi = await findPulumi(pinnedPulumiVersion(), realPulumiSources, log);
+  const stack = await openStack(stackName, { pulumi: pulumi.command, env: engineEnv(pulumi) });
+  await ensurePlugins(stack.workspace, { canDownload: !pulumi.offline, log });
   const outputs = await readOutputs<{ volumes?: Record<string, string> }>(stack);
   const volumes = Object.values(outputs.volumes ?? {});
   await step("pulumi destroy", () => stack.destroy({ onOutput: streamOutput, onError: streamErrors }), log);

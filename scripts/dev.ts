@@ -4,12 +4,14 @@
  *   1. the Pulumi CLI (PATH, cache, download, or the offline toolchain), while
  *   2. a Docker daemon and
  *   3. the upstream images (pulled, or local stand-ins where no registry answers) are brought;
- *   4. the stack: local state backend, stack, generated secrets,
- *   5. `pulumi up`, streamed; then the admin URL.
+ *   4. the stack: local state backend, stack, generated secrets, the provider plugins (downloaded
+ *      where possible; where not, it stops here, naming each missing one and how to install it),
+ *   5. `pulumi up` of the program, inline (no language host needed), streamed; then the admin URL.
  * --refresh makes it `pulumi up --refresh` (repairs drift); --prepare-only stops after step 4 (CI uses it).
  */
 import type { Stack } from "@pulumi/pulumi/automation";
 import { ensureDocker, ensureImages, stackImages } from "./lib/machine";
+import { ensurePlugins } from "./lib/plugins";
 import { engineEnv, findPulumi, pinnedPulumiVersion, realPulumiSources, type FoundPulumi } from "./lib/pulumi-cli";
 import { describeFailure, ensureSecrets, openStack, readOutputs, streamErrors, streamOutput } from "./lib/stack";
 
@@ -42,9 +44,10 @@ export async function prepare(stackName: string): Promise<{ stack: Stack; pulumi
       });
     })(),
   ]);
-  const stack = await step("4/5 stack and secrets", async () => {
+  const stack = await step("4/5 stack, secrets and plugins", async () => {
     const opened = await openStack(stackName, { pulumi: pulumi.command, env: engineEnv(pulumi) });
     for (const key of await ensureSecrets(opened)) log(`generated ${key} (stored encrypted in Pulumi.${stackName}.yaml)`);
+    await ensurePlugins(opened.workspace, { canDownload: !pulumi.offline, log });
     return opened;
   });
   return { stack, pulumi };

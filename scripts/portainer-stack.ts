@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   const stackName = process.env.TRM_STACK ?? "dev";
   const target = readTarget(process.env);
   const outputs = await readOutputs<{ portainerStack: PortainerStack; registryImage: string }>(
-    await selectStack(stackName, (line) => console.error(`portainer: ${line}`)),
+    await selectStack(stackName, (line) => console.error(`portainer: ${line}`), { program: false }),
   );
   const stack = pinImage(outputs.portainerStack, outputs.registryImage, localDigest(outputs.registryImage));
 

@@ -40,7 +40,7 @@ export function envFromOutputs(outputs: StackOutputs): Record<string, string> {
 
 /** The env of a stack's outputs (for scripts and tests); the stack must have been brought up. */
 export async function stackEnv(stackName: string): Promise<Record<string, string>> {
-  const stack = await selectStack(stackName, (line) => console.error(`stack: ${line}`));
+  const stack = await selectStack(stackName, (line) => console.error(`stack: ${line}`), { program: false });
   const outputs = await readOutputs<StackOutputs>(stack);
   if (!outputs.directusUrl) throw new Error(`stack ${stackName} has no outputs: bring it up first (npm run dev -- ${stackName})`);
   return envFromOutputs(outputs);

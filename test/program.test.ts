@@ -65,7 +65,7 @@ async function runProgram(stack: string, overrides: Record<string, string> = {})
     stack,
     true,
   );
-  const program = loadProgram();
+  const program = await loadProgram()();
   await pulumi.runtime.disconnect(); // every registration of this run has settled
   return { program, resources };
 }

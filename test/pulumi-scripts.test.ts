@@ -1,15 +1,18 @@
 /**
  * The scripts' way into Pulumi (scripts/lib): how `npm run dev` gets its CLI, with the installer
  * injected (a machine with internet and Docker needs nothing but Node: the CLI is downloaded;
- * offline machines build the toolchain), the state backend and passphrase, failure messages.
+ * offline machines build it from the Go module proxy), the provider plugins (installed, downloaded, or
+ * a clear stop), the program loaded as a function, the state backend and passphrase, failure messages.
  */
 import { CommandError, type PulumiCommand } from "@pulumi/pulumi/automation";
-import { mkdtempSync, readFileSync, statSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { ensurePlugins, MissingPluginsError, missingPlugins, requiredPlugins, type Plugin } from "../scripts/lib/plugins";
 import { findPulumi, pulumiCacheRoot, type PulumiSources } from "../scripts/lib/pulumi-cli";
-import { describeFailure, pulumiEnv } from "../scripts/lib/stack";
+import { describeFailure, loadProgram, pulumiEnv, REPO_ROOT } from "../scripts/lib/stack";
 
 const cli = (name: string) => ({ command: name }) as unknown as PulumiCommand;
 
@@ -52,13 +55,13 @@ describe("findPulumi", () => {
     expect(calls).toEqual(["onPath", `installed ${root}`, `download ${root} 3.276.0`]);
   });
 
-  it("builds the offline toolchain when the download site cannot be reached, and says so", async () => {
+  it("builds the CLI from the Go module proxy when the download site cannot be reached, and says so", async () => {
     const { fake, calls } = sources({});
     const lines: string[] = [];
     const found = await findPulumi("3.276.0", fake, (line) => lines.push(line));
     expect(found).toMatchObject({ source: "offline", offline: true });
     expect(calls.at(-1)).toBe("buildOffline");
-    expect(lines.join("\n")).toMatch(/cannot download the Pulumi CLI \(getaddrinfo ENOTFOUND get\.pulumi\.com\)[\s\S]*offline toolchain/);
+    expect(lines.join("\n")).toMatch(/cannot download the Pulumi CLI \(getaddrinfo ENOTFOUND get\.pulumi\.com\)[\s\S]*building the Pulumi CLI from the Go module proxy/);
   });
 
   it("keeps the cache outside the repository", () => {
@@ -99,5 +102,80 @@ describe("pulumiEnv", () => {
     expect(statSync(backend).isDirectory()).toBe(true);
     expect(env.PULUMI_CONFIG_PASSPHRASE).toBe("given");
     expect(env.PULUMI_CONFIG_PASSPHRASE_FILE).toBeUndefined();
+  });
+});
+
+describe("provider plugins", () => {
+  const pins = JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")).dependencies;
+  const required = requiredPlugins();
+
+  it("are the ones the npm provider packages pin, at their versions", () => {
+    expect(required).toEqual([
+      { name: "docker", version: pins["@pulumi/docker"] },
+      { name: "postgresql", version: pins["@pulumi/postgresql"] },
+      { name: "command", version: pins["@pulumi/command"] },
+    ]);
+  });
+
+  it("count as missing unless that exact version is installed", () => {
+    const installed = [{ name: "docker", version: "5.1.0" }, { name: "postgresql", version: pins["@pulumi/postgresql"] }];
+    expect(missingPlugins(required, installed).map((p) => p.name)).toEqual(["docker", "command"]);
+  });
+
+  /** A workspace whose plugin cache holds `have`; installPlugin adds to it when the download works. */
+  function workspace(have: Plugin[], download: boolean) {
+    const installs: string[] = [];
+    const fake = {
+      workDir: REPO_ROOT,
+      pulumiCommand: { command: "/opt/pulumi/bin/pulumi" },
+      listPlugins: async () => have.map((p) => ({ ...p, kind: "resource", size: 1 })),
+      installPlugin: async (name: string, version: string) => {
+        installs.push(`${name} ${version}`);
+        if (!download) throw new Error("error: Could not automatically download and install resource plugin");
+        have = [...have, { name, version }];
+      },
+    };
+    return { fake: fake as unknown as Parameters<typeof ensurePlugins>[0], installs };
+  }
+
+  it("without internet: stops before anything runs, naming each missing plugin and the command that installs it", async () => {
+    const { fake, installs } = workspace([required[2]], true);
+    const error = await ensurePlugins(fake, { canDownload: false, log: () => undefined }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MissingPluginsError);
+    expect(installs).toEqual([]); // no download attempt where none can work
+    const message = (error as Error).message;
+    expect(message).toContain(`docker ${required[0].version}, postgresql ${required[1].version}.`);
+    expect(message).toContain(`/opt/pulumi/bin/pulumi plugin install resource docker ${required[0].version} --file FILE`);
+    expect(message).toContain(`/opt/pulumi/bin/pulumi plugin install resource postgresql ${required[1].version} --file FILE`);
+    expect(message).not.toContain("resource command");
+    expect(message).toContain("Nothing was created");
+  });
+
+  it("with internet: installs the missing ones at the pinned versions", async () => {
+    const { fake, installs } = workspace([], true);
+    await ensurePlugins(fake, { canDownload: true, log: () => undefined });
+    expect(installs).toEqual(required.map((p) => `${p.name} ${p.version}`));
+  });
+
+  it("with a download that fails: says so and stops with the same message", async () => {
+    const { fake } = workspace([], false);
+    const lines: string[] = [];
+    await expect(ensurePlugins(fake, { canDownload: true, log: (l) => lines.push(l) })).rejects.toThrow(MissingPluginsError);
+    expect(lines).toContain(`cannot install docker ${required[0].version}: error: Could not automatically download and install resource plugin`);
+  });
+});
+
+describe("loadProgram", () => {
+  it("takes index.ts's export as the program function, as the scripts (tsx) load it", () => {
+    // a process of its own: vitest does not load TypeScript through require()
+    const script = 'console.log(typeof require("./scripts/lib/stack").loadProgram(require("path").resolve("index.ts")))';
+    const out = execFileSync(path.join(REPO_ROOT, "node_modules", ".bin", "tsx"), ["-e", script], { cwd: REPO_ROOT, encoding: "utf8" });
+    expect(out.trim()).toBe("function");
+  });
+
+  it("refuses a module that does not export a function, naming the file", () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), "trm-program-")), "program.js");
+    writeFileSync(file, "exports.directusUrl = 'x';\n");
+    expect(() => loadProgram(file)).toThrow(`${file} must export the Pulumi program as a function`);
   });
 });

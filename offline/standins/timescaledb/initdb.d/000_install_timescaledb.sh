@@ -1,11 +1,8 @@
 #!/usr/bin/env bash
-# Stand-in for the real image's 000_install_timescaledb.sh, same behaviour: creates the
-# timescaledb extension (real TimescaleDB 2.17.2) in the postgres, template1 and
-# $POSTGRES_DB databases, and writes timescaledb.telemetry_level to postgresql.conf:
-# 'basic', or 'off' with TIMESCALEDB_TELEMETRY=off, which also unschedules the
-# telemetry job (job 1) in each of those databases.
-# Runs once, during init, against the unix-socket-only temporary server (which already
-# preloads timescaledb: shared_preload_libraries comes from postgresql.conf.sample).
+# Stand-in for the real image's 000_install_timescaledb.sh: "pre-creates" the
+# timescaledb extension (here: the TEST DOUBLE, not TimescaleDB) in the postgres,
+# template1 and $POSTGRES_DB databases, and records the telemetry setting.
+# Runs once, during init, against the unix-socket-only temporary server.
 set -Eeo pipefail
 
 create_sql="$(mktemp)"
@@ -16,9 +13,10 @@ echo 'CREATE EXTENSION IF NOT EXISTS timescaledb CASCADE;' >"$create_sql"
 telemetry='basic'
 if [ "${TIMESCALEDB_TELEMETRY:-}" = 'off' ]; then
   telemetry='off'
-  # As the real image: unschedule the telemetry job so it does not log about itself.
+  # The real image unschedules its telemetry job; the double records the call.
   echo 'SELECT alter_job(1, scheduled => false);' >>"$create_sql"
 fi
+# A placeholder setting: PostgreSQL accepts it without the (absent) TimescaleDB library.
 echo "timescaledb.telemetry_level=${telemetry}" >>"$PGDATA/postgresql.conf"
 
 export PGPASSWORD="${PGPASSWORD:-${POSTGRES_PASSWORD:-}}"
@@ -29,4 +27,4 @@ PGHOST='' PGHOSTADDR='' psql "${psql_opts[@]}" --dbname template1 -f "$create_sq
 if [ "${POSTGRES_DB:-postgres}" != 'postgres' ]; then
   PGHOST='' PGHOSTADDR='' psql "${psql_opts[@]}" --dbname "$POSTGRES_DB" -f "$create_sql" >/dev/null
 fi
-echo "000_install_timescaledb.sh: extension timescaledb created in postgres, template1 and ${POSTGRES_DB:-postgres} (telemetry_level=${telemetry})"
+echo "000_install_timescaledb.sh: extension timescaledb (TEST DOUBLE) created in postgres, template1 and ${POSTGRES_DB:-postgres}"

@@ -1,7 +1,8 @@
 /**
  * The stack's two containers started with plain `docker run`, exactly as the Pulumi components
  * configure them (network alias db, PGDATA volume, TCP healthcheck, --init, the same env and
- * start-up script): the plain-Docker baseline of the stack benchmark.
+ * start-up script): the plain-Docker baseline of the stack benchmark, and the containers the
+ * engine e2e runs the project's dynamic resources against (no provider plugin needed).
  */
 import { DATABASE_ALIAS, PGDATA } from "../components/database";
 import { DIRECTUS_HEALTHCHECK } from "../lib/portainer";

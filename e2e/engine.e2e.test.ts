@@ -1,0 +1,198 @@
+/**
+ * The real Pulumi engine (the pinned CLI, no language host, no provider plugin) running the project's
+ * dynamic resources inline (e2e/engine-program.ts: SqlMigrations pre- and post-schema, DirectusSeed)
+ * through `npm run pulumi`, against a database and our Directus image started with plain Docker
+ * (stand-ins where no registry answers). Runs on every machine, every `.ci/run`:
+ * up → migrated, seeded → a second up changes and writes nothing → one seed edit previewed by name,
+ * applied as one update → migration files at preview → drift seen by refresh and repaired by up,
+ * a hand-made item left alone → destroy.
+ */
+import { createItem, deleteItems, readItems, updateItem } from "@directus/sdk";
+import { appendFileSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connectDirectus } from "../lib/directus-client";
+import { dockerOrThrow } from "../scripts/lib/docker";
+import { readOutputs } from "../scripts/lib/stack";
+import { startDockerStack, type DockerStack } from "../tools/plain-docker-stack";
+import { changedSteps, changes, engineRun, engineStack, run, seconds, type EngineStack } from "./support";
+
+const STACK = "engine";
+const IMAGE = "trm-directus:engine-e2e";
+const ADMIN_EMAIL = "ci@trm.dev";
+const M1 = "msc-albania/rally-albania-2026/M-1";
+const timings: Record<string, number> = {};
+const log = (line: string) => console.log(`engine e2e: ${line}`);
+
+let target: EngineStack;
+let containers: DockerStack;
+
+async function timed<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  try {
+    return await fn();
+  } finally {
+    timings[key] = seconds(started);
+  }
+}
+
+const admin = () => connectDirectus(containers.directusUrl, { email: ADMIN_EMAIL, password: target.secrets.adminPassword });
+
+async function query<R extends pg.QueryResultRow>(sql: string): Promise<R[]> {
+  const client = new pg.Client(containers.db);
+  await client.connect();
+  try {
+    return (await client.query<R>(sql)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Item writes Directus recorded (logins aside): what the seed did through the API. */
+async function itemWrites(): Promise<{ action: string; collection: string }[]> {
+  return query("SELECT action, collection FROM directus_activity WHERE action <> 'login' ORDER BY id");
+}
+
+async function className(code: string): Promise<string | undefined> {
+  const rows = (await (await admin()).request(readItems("classes", { filter: { code: { _eq: code } }, fields: ["name"] }))) as { name: string }[];
+  return rows[0]?.name;
+}
+
+beforeAll(async () => {
+  target = await engineStack(STACK, {}, log, timings);
+  let started = Date.now();
+  run("npm", ["run", "--silent", "build:image"], { cwd: target.project });
+  // The classic builder: the Docker CLI's BuildKit front end (buildx) is not on every machine.
+  run("docker", ["build", "-q", "-t", IMAGE, "."], { cwd: target.project, env: { ...process.env, DOCKER_BUILDKIT: "0" } });
+  timings.imageBuild = seconds(started);
+  started = Date.now();
+  const config = await target.stack.getAllConfig();
+  containers = startDockerStack({
+    prefix: "trm-engine-e2e",
+    directusImage: IMAGE,
+    databaseImage: config["trm-directus:databaseImage"]?.value ?? "timescale/timescaledb-ha:pg16.6-ts2.17.2-all",
+    dbPort: Number(config["trm-directus:dbPort"].value),
+    directusPort: Number(config["trm-directus:directusPort"].value),
+    dbPassword: target.secrets.dbPassword,
+    adminEmail: ADMIN_EMAIL,
+    adminPassword: target.secrets.adminPassword,
+  });
+  timings.containersHealthy = seconds(started);
+}, 60 * 60_000);
+
+afterAll(async () => {
+  if (target) await engineRun(target, "destroy", ["--program", "e2e/engine-program.ts"]).catch((error: Error) => log(`destroy after the suite: ${error.message}`));
+  containers?.remove();
+  log(`timings (s): ${JSON.stringify(timings)}`);
+});
+
+const program = ["--program", "e2e/engine-program.ts"];
+
+describe("the real engine with the project's dynamic resources", () => {
+  it("pulumi up ends with a migrated, seeded Directus", async () => {
+    const up = await timed("firstUp", () => engineRun(target, "up", program));
+    expect(changes(up.changeSummary)).toEqual({ create: 4 }); // the stack, two migration resources, the seed
+    expect(up.stdout).toMatch(/pre-schema-migrations[\s\S]*post-schema-migrations[\s\S]*seed/);
+    const applied = await query<{ filename: string }>("SELECT filename FROM migrations_applied ORDER BY filename");
+    expect(applied.map((r) => r.filename)).toEqual([
+      "001_extensions.sql", "002_positions_hypertable.sql", "003_faulty_column.sql",
+      "100_organization_users_unique.sql", "101_organization_vehicles_unique.sql", "102_organization_devices_unique.sql",
+      "103_events_unique.sql", "104_classes_unique.sql", "105_entries_unique.sql", "106_entry_crew_unique.sql", "107_entry_devices_unique.sql",
+    ]);
+    const outputs = await readOutputs<{ seededCounts: Record<string, number> }>(target.stack);
+    expect(outputs.seededCounts).toMatchObject({ classes: 18, entries: 1, entry_devices: 3, devices: 3 });
+    const client = await admin();
+    expect(await client.request(readItems("classes", { limit: -1 }))).toHaveLength(18);
+    const [entry] = (await client.request(readItems("entries", { filter: { race_number: { _eq: 301 } }, fields: ["id", "status"] }))) as { id: string; status: string }[];
+    expect(entry.status).toBe("registered");
+    expect(await client.request(readItems("entry_devices", { filter: { entry_id: { _eq: entry.id } } }))).toHaveLength(3);
+    expect(await client.request(readItems("entry_crew", { filter: { entry_id: { _eq: entry.id } } }))).not.toHaveLength(0);
+  });
+
+  it("keeps the secrets out of the state files in plaintext", () => {
+    const state = run("bash", ["-c", "find .pulumi-state -type f ! -name passphrase -exec cat {} +"], { cwd: target.project }).stdout;
+    expect(state).toContain("ciphertext");
+    for (const key of ["dbPassword", "adminPassword"]) expect(state.includes(target.secrets[key]), key).toBe(false);
+  });
+
+  it("a second pulumi up reports 0 changes and writes nothing", async () => {
+    const before = await itemWrites();
+    const migrations = await query("SELECT filename, applied_at FROM migrations_applied ORDER BY filename");
+    const up = await timed("noopUp", () => engineRun(target, "up", [...program, "--expect-no-changes"]));
+    expect(changes(up.changeSummary)).toEqual({});
+    expect(await itemWrites()).toEqual(before);
+    expect(await query("SELECT filename, applied_at FROM migrations_applied ORDER BY filename")).toEqual(migrations);
+  });
+
+  it("one seed edit: the preview names it, the up applies exactly that update", async () => {
+    const seedFile = path.join(target.project, "seed/rally-albania-2026.yaml");
+    writeFileSync(seedFile, readFileSync(seedFile, "utf8").replace("name: MOTO Under 450cc,", "name: MOTO up to 450cc,"));
+    const preview = await engineRun(target, "preview", [...program, "--diff"]);
+    expect(changedSteps(preview)).toEqual(["update seed"]);
+    expect(changes(preview.changeSummary)).toEqual({ update: 1 });
+    expect(preview.stdout).toContain(`items.classes["${M1}"].name`);
+    expect(preview.stdout).toMatch(/MOTO Under 450cc[\s\S]*MOTO up to 450cc/);
+
+    const before = (await itemWrites()).length;
+    const up = await engineRun(target, "up", program);
+    expect(changes(up.changeSummary)).toEqual({ update: 1 });
+    expect((await itemWrites()).slice(before)).toEqual([{ action: "update", collection: "classes" }]);
+    expect(await className("M-1")).toBe("MOTO up to 450cc");
+  });
+
+  it("a new db-init file is named by the preview; an edited applied one is refused, naming it", async () => {
+    const probe = path.join(target.project, "db-init/004_e2e_probe.sql");
+    writeFileSync(probe, "SELECT 1;\n");
+    try {
+      const preview = await engineRun(target, "preview", [...program, "--diff"]);
+      expect(changedSteps(preview)).toEqual(["update pre-schema-migrations"]);
+      expect(preview.stdout).toContain("004_e2e_probe.sql");
+    } finally {
+      rmSync(probe);
+    }
+    const applied = path.join(target.project, "db-init/002_positions_hypertable.sql");
+    const original = readFileSync(applied);
+    appendFileSync(applied, "\n-- edited after being applied\n");
+    try {
+      await expect(engineRun(target, "preview", program)).rejects.toThrow(/checksum mismatch: 002_positions_hypertable\.sql/);
+    } finally {
+      writeFileSync(applied, original);
+    }
+  });
+
+  it("drift: refresh shows an item edited and one deleted through the API; up repairs them; a hand-made item is left alone", async () => {
+    const client = await admin();
+    const [m2] = (await client.request(readItems("classes", { filter: { code: { _eq: "M-2" } }, fields: ["id", "event_id"] }))) as { id: string; event_id: string }[];
+    await client.request(updateItem("classes", m2.id, { name: "edited by hand" }));
+    await client.request(deleteItems("classes", { filter: { code: { _eq: "M-3" } } }));
+    await client.request(createItem("classes", { event_id: m2.event_id, code: "X-9", name: "made by hand", sort_order: 999 }));
+
+    const preview = await engineRun(target, "preview", [...program, "--refresh", "--diff"]);
+    expect(preview.stdout).toMatch(/M-2[\s\S]*edited by hand[\s\S]*MOTO 450-600cc/);
+    expect(preview.stdout).toMatch(/\+[^\n]*M-3/);
+    expect(preview.stdout).not.toContain("X-9");
+
+    const refresh = await timed("refresh", () => engineRun(target, "refresh", program));
+    expect(changes(refresh.changeSummary)).toEqual({ update: 1 });
+    const seed = (await target.stack.exportStack()).deployment.resources.find((r: { urn: string }) => r.urn.endsWith("::seed"));
+    expect(seed.outputs.items.classes[`msc-albania/rally-albania-2026/M-2`].name).toBe("edited by hand");
+    expect(seed.outputs.items.classes[`msc-albania/rally-albania-2026/M-3`]).toBeUndefined();
+
+    const up = await timed("repairUp", () => engineRun(target, "up", program));
+    expect(changes(up.changeSummary)).toEqual({ update: 1 });
+    expect(await className("M-2")).toBe("MOTO 450-600cc");
+    expect(await className("M-3")).toBe("MOTO over 600cc, single cylinder");
+    expect(await className("X-9")).toBe("made by hand");
+  });
+
+  it("pulumi destroy removes the seeded items the hand-made one does not hold, and leaves no resource", async () => {
+    const destroy = await timed("destroy", () => engineRun(target, "destroy", program));
+    expect(changes(destroy.changeSummary)).toEqual({ delete: 4 });
+    expect(await className("M-1")).toBeUndefined();
+    expect(await className("X-9")).toBe("made by hand");
+    const resources = (await target.stack.exportStack()).deployment.resources ?? [];
+    expect(resources).toEqual([]);
+    dockerOrThrow(["inspect", "trm-engine-e2e-directus"]); // the containers are the suite's, not the program's
+  });
+});

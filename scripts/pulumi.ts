@@ -1,0 +1,105 @@
+/**
+ * npm run pulumi -- <up|preview|refresh|destroy> [--stack dev] [--diff] [--refresh] [--expect-no-changes]
+ *                   [--program index.ts] [--result FILE] [--events FILE]
+ * npm run pulumi -- <any other pulumi command and flags>     e.g. stack output --stack dev, cancel, plugin ls
+ *
+ * The project's `pulumi`: the pinned CLI (found or brought, scripts/lib/pulumi-cli.ts) on the project's
+ * state backend and passphrase. The four operations run the program inline through the Automation API,
+ * so they work where no Node.js language host is installed; anything else goes to the CLI as it is.
+ * --program runs another program module of the project (the e2e suites' engine program);
+ * --result writes the operation's summary as JSON, --events the engine's events as JSON lines (the
+ * e2e suites read both).
+ */
+import { spawnSync } from "node:child_process";
+import { appendFileSync, writeFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
+import { ensurePlugins } from "./lib/plugins";
+import { engineEnv, findPulumi, pinnedPulumiVersion, realPulumiSources } from "./lib/pulumi-cli";
+import { DEFAULT_PROGRAM, describeFailure, openStack, pulumiEnv, REPO_ROOT, streamErrors, streamOutput } from "./lib/stack";
+
+const OPERATIONS = ["up", "preview", "refresh", "destroy"] as const;
+type Operation = (typeof OPERATIONS)[number];
+
+const log = (line: string) => console.error(`pulumi: ${line}`);
+
+async function runOperation(operation: Operation, argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      stack: { type: "string", default: process.env.TRM_STACK ?? "dev" },
+      program: { type: "string", default: DEFAULT_PROGRAM },
+      diff: { type: "boolean", default: false },
+      refresh: { type: "boolean", default: false },
+      "expect-no-changes": { type: "boolean", default: false },
+      result: { type: "string" },
+      events: { type: "string" },
+    },
+  });
+  const pulumi = await findPulumi(pinnedPulumiVersion(), realPulumiSources, log);
+  const stack = await openStack(values.stack, { pulumi: pulumi.command, env: engineEnv(pulumi), program: values.program });
+  // Only the whole program uses the provider plugins; the engine program is made of dynamic resources.
+  if (values.program === DEFAULT_PROGRAM) await ensurePlugins(stack.workspace, { canDownload: !pulumi.offline, log });
+  if (values.events) writeFileSync(values.events, "");
+  const result = await operate(stack, operation, {
+    onOutput: streamOutput,
+    onError: streamErrors,
+    // with the time it arrived: the stack benchmark times each resource from them
+    onEvent: values.events ? (event) => appendFileSync(values.events!, `${JSON.stringify({ receivedAt: Date.now(), ...event })}\n`) : undefined,
+    diff: values.diff,
+    refresh: values.refresh,
+    expectNoChanges: values["expect-no-changes"],
+  });
+  if (values.result) writeFileSync(values.result, JSON.stringify(result, null, 2));
+}
+
+interface OperationOptions {
+  onOutput: (text: string) => void;
+  onError: (text: string) => void;
+  onEvent?: (event: EngineEvent) => void;
+  diff: boolean;
+  refresh: boolean;
+  expectNoChanges: boolean;
+}
+
+/** Runs one operation; returns its summary: the change counts. */
+async function operate(stack: Stack, operation: Operation, o: OperationOptions): Promise<{ changeSummary: Record<string, number> }> {
+  const streams = { onOutput: o.onOutput, onError: o.onError, onEvent: o.onEvent };
+  switch (operation) {
+    case "up": {
+      const up = await stack.up({ ...streams, diff: o.diff, refresh: o.refresh, expectNoChanges: o.expectNoChanges });
+      return { changeSummary: up.summary.resourceChanges ?? {} };
+    }
+    case "preview": {
+      const preview = await stack.preview({ ...streams, diff: o.diff, refresh: o.refresh, expectNoChanges: o.expectNoChanges });
+      return { changeSummary: preview.changeSummary };
+    }
+    case "refresh": {
+      const refresh = await stack.refresh({ ...streams, expectNoChanges: o.expectNoChanges });
+      return { changeSummary: refresh.summary.resourceChanges ?? {} };
+    }
+    case "destroy": {
+      const destroy = await stack.destroy(streams);
+      return { changeSummary: destroy.summary.resourceChanges ?? {} };
+    }
+  }
+}
+
+/** Any other command: the pinned CLI on the project's backend and passphrase, output as it prints it. */
+async function passThrough(argv: string[]): Promise<number> {
+  const pulumi = await findPulumi(pinnedPulumiVersion(), realPulumiSources, log);
+  const run = spawnSync(pulumi.command.command, argv, { stdio: "inherit", cwd: REPO_ROOT, env: pulumiEnv(REPO_ROOT, engineEnv(pulumi)) });
+  return run.status ?? 1;
+}
+
+async function main(): Promise<void> {
+  const [command, ...rest] = process.argv.slice(2);
+  if (!command) throw new Error(`name a pulumi command: ${OPERATIONS.join(", ")} (inline), or any other for the CLI`);
+  if ((OPERATIONS as readonly string[]).includes(command)) await runOperation(command as Operation, rest);
+  else process.exitCode = await passThrough([command, ...rest]);
+}
+
+main().catch((error: unknown) => {
+  console.error(`pulumi: ERROR ${describeFailure(error)}`);
+  process.exitCode = 1;
+});
