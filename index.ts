@@ -63,6 +63,7 @@ export = async function trmDirectus() {
       namePrefix: config.namePrefix,
       imageId: image.imageId,
       networkName: database.network.name,
+      databaseContainerId: database.container.id,
       db: { ...hostDb, host: database.internalHost, port: database.internalPort },
       hostPort: config.directus.hostPort,
       publicUrl: config.directus.publicUrl,

@@ -7,6 +7,11 @@ export interface DirectusServiceArgs {
   namePrefix: string;
   imageId: pulumi.Input<string>;
   networkName: pulumi.Input<string>;
+  /**
+   * The database container's id. The start-up script migrates and bootstraps the database only when
+   * the container starts, so a new database container (a fresh data volume) replaces this one too.
+   */
+  databaseContainerId: pulumi.Input<string>;
   db: {
     host: string;
     port: number;
@@ -67,6 +72,7 @@ export class DirectusService extends pulumi.ComponentResource {
           `SCHEMA_APPLY_MODE=${args.schemaApplyMode}`,
           `SCHEMA_ALLOW_DELETIONS=${args.schemaAllowDeletions}`,
         ],
+        labels: [{ label: "org.trm.database-container", value: args.databaseContainerId }],
         // Directus under pm2 must not be PID 1: it would ignore SIGTERM and `docker stop` would hang.
         init: true,
         volumes: [{ volumeName: this.uploads.name, containerPath: "/directus/uploads" }],

@@ -1,19 +1,32 @@
 /**
  * npm run dev [-- <stack>] [--prepare-only]: stands up a stack (default dev) with one command,
  * bringing what the machine lacks first, each step timed:
- *   1. the Pulumi CLI (PATH, cache, download, or the offline toolchain), while
+ *   1. the Pulumi CLI (PATH, cache, download, or built from the Go module proxy), while
  *   2. a Docker daemon and
  *   3. the upstream images (pulled, or local stand-ins where no registry answers) are brought;
  *   4. the stack: local state backend, stack, generated secrets, the provider plugins (downloaded
  *      where possible; where not, it stops here, naming each missing one and how to install it),
- *   5. `pulumi up` of the program, inline (no language host needed), streamed; then the admin URL.
- * --refresh makes it `pulumi up --refresh` (repairs drift); --prepare-only stops after step 4 (CI uses it).
+ *   5. `pulumi up` of the program, inline (no language host needed), streamed, converging from what
+ *      it finds (a stale lock, a killed run's pending operations, stopped or missing containers, a
+ *      lost data volume: see upConverging);
+ *   6. "ready" only once the database answers, Directus is healthy and the seed reads back; else it
+ *      says what is not and exits non-zero.
+ * --refresh makes it `pulumi up --refresh` (repairs drift of the seeded items); --prepare-only stops
+ * after step 4 (CI uses it). Ctrl-C: scripts/lib/interrupt.ts.
  */
 import type { Stack } from "@pulumi/pulumi/automation";
+import path from "node:path";
+import { dockerOrThrow } from "./lib/docker";
+import { finishInFlightStepsOnCtrlC } from "./lib/interrupt";
 import { ensureDocker, ensureImages, stackImages } from "./lib/machine";
 import { ensurePlugins } from "./lib/plugins";
 import { engineEnv, findPulumi, pinnedPulumiVersion, realPulumiSources, type FoundPulumi } from "./lib/pulumi-cli";
-import { describeFailure, ensureSecrets, openStack, readOutputs, streamErrors, streamOutput } from "./lib/stack";
+import { NotReadyError, waitUntilReady } from "./lib/ready";
+import {
+  dataResourceUrns, dockerObjectsOf, dockerResourceUrns, findDockerDrift, newestBackup, recoverInterruptedRun,
+} from "./lib/recover";
+import { describeFailure, ensureSecrets, openStack, readOutputs, REPO_ROOT, streamErrors, streamOutput } from "./lib/stack";
+import { envFromOutputs, type StackOutputs } from "./stack-env";
 
 const log = (line: string) => console.log(`dev: ${line}`);
 
@@ -32,19 +45,19 @@ export async function step<T>(label: string, run: () => Promise<T> | T, say: (li
  */
 export async function prepare(stackName: string): Promise<{ stack: Stack; pulumi: FoundPulumi }> {
   const [pulumi] = await Promise.all([
-    step("1/5 Pulumi CLI", async () => {
+    step("1/6 Pulumi CLI", async () => {
       const found = await findPulumi(pinnedPulumiVersion(), realPulumiSources, log);
       log(`using pulumi ${found.command.version} (${found.source}: ${found.command.command})`);
       return found;
     }),
     (async () => {
-      await step("2/5 Docker daemon", async () => log(`Docker daemon ${await ensureDocker(log)}`));
-      await step("3/5 images", async () => {
+      await step("2/6 Docker daemon", async () => log(`Docker daemon ${await ensureDocker(log)}`));
+      await step("3/6 images", async () => {
         for (const [image, source] of Object.entries(await ensureImages(stackImages(stackName), log))) log(`${image}: ${source}`);
       });
     })(),
   ]);
-  const stack = await step("4/5 stack, secrets and plugins", async () => {
+  const stack = await step("4/6 stack, secrets and plugins", async () => {
     const opened = await openStack(stackName, { pulumi: pulumi.command, env: engineEnv(pulumi) });
     for (const key of await ensureSecrets(opened)) log(`generated ${key} (stored encrypted in Pulumi.${stackName}.yaml)`);
     await ensurePlugins(opened.workspace, { canDownload: !pulumi.offline, log });
@@ -53,19 +66,79 @@ export async function prepare(stackName: string): Promise<{ stack: Stack; pulumi
   return { stack, pulumi };
 }
 
+/**
+ * `pulumi up`, converging from whatever state the machine is in: first a lock of a run that is gone,
+ * operations a killed run left pending, and the Docker objects (stopped containers started, missing
+ * ones re-read so the up recreates them; the seed is not read then, Directus may be the thing missing).
+ * When the database itself came back new, its migrations and seed are re-read and applied again.
+ */
+export async function upConverging(stack: Stack, stackName: string, options: { refresh: boolean }): Promise<void> {
+  const streams = { onOutput: streamOutput, onError: streamErrors };
+  await recoverInterruptedRun(stack, log);
+  const drift = findDockerDrift(dockerObjectsOf(await readOutputs(stack)));
+  for (const name of drift.stopped) {
+    dockerOrThrow(["start", name]);
+    log(`started ${name}: it was stopped`);
+  }
+  if (drift.dataVolumeLost) warnDataLost(stackName);
+  if (drift.missing.length > 0) {
+    log(`missing in Docker: ${drift.missing.join(", ")}: re-reading the stack's containers, network and volumes so this up recreates them`);
+    await stack.refresh({ ...streams, target: await dockerResourceUrns(stack) });
+  }
+  await stack.up({ ...streams, refresh: options.refresh });
+  const databaseIsNew = drift.dataVolumeLost || drift.missing.some((name) => name.endsWith("-db"));
+  if (databaseIsNew && !options.refresh) {
+    log("the database container is new: re-reading its migrations and seed, then applying what it lacks");
+    await stack.refresh({ ...streams, target: await dataResourceUrns(stack) });
+    await stack.up(streams);
+  }
+}
+
+function warnDataLost(stackName: string): void {
+  const dump = newestBackup(path.join(REPO_ROOT, "backups"), stackName);
+  log("!! DATA LOST: the database's data volume is gone, so the database starts empty; it is migrated and seeded again now.");
+  log(
+    dump
+      ? `!! The newest dump is ${path.relative(REPO_ROOT, dump)}: \`npm run db:restore -- ${path.relative(REPO_ROOT, dump)}\` puts it back.`
+      : "!! There is no dump of this stack in backups/ (npm run dev:down writes one).",
+  );
+}
+
+/** Waits until the stack is ready (database, Directus health, the seed through the API); throws saying what is not. */
+export async function ensureReady(outputs: StackOutputs & { seededCounts?: Record<string, number> }): Promise<void> {
+  const env = envFromOutputs(outputs);
+  const target = {
+    db: { host: env.DB_HOST, port: Number(env.DB_PORT), database: env.DB_DATABASE, user: env.DB_USER, password: env.DB_PASSWORD },
+    directusUrl: env.DIRECTUS_URL,
+    admin: { email: env.DIRECTUS_ADMIN_EMAIL, password: env.DIRECTUS_ADMIN_PASSWORD },
+    seededEvents: outputs.seededCounts?.events,
+  };
+  const checks = await waitUntilReady(target, READY_TIMEOUT_SECONDS);
+  if (checks.every((c) => c.ok)) return;
+  throw new NotReadyError(checks, READY_TIMEOUT_SECONDS, [
+    `logs: docker logs ${outputs.directusContainer}; docker logs ${outputs.databaseContainer}`,
+    "after fixing the cause: npm run dev (it repairs what it finds); drift of the seeded items: npm run dev -- --refresh",
+  ]);
+}
+
+/** A container `npm run dev` just started may still be booting. */
+const READY_TIMEOUT_SECONDS = 120;
+
 async function main(): Promise<void> {
   const stackName = process.argv.slice(2).find((a) => !a.startsWith("--")) ?? "dev";
+  finishInFlightStepsOnCtrlC(log);
   const { stack } = await prepare(stackName);
   if (process.argv.includes("--prepare-only")) return;
   const refresh = process.argv.includes("--refresh");
-  await step(`5/5 pulumi up${refresh ? " --refresh" : ""}`, () => stack.up({ onOutput: streamOutput, onError: streamErrors, refresh }));
-  const outputs = await readOutputs(stack);
+  await step(`5/6 pulumi up${refresh ? " --refresh" : ""}`, () => upConverging(stack, stackName, { refresh }));
+  const outputs = await readOutputs<StackOutputs>(stack);
+  await step("6/6 ready check", () => ensureReady(outputs));
   log(`ready: Directus at ${outputs.directusUrl} (admin ${outputs.adminEmail}; password: npm run stack -- admin-password)`);
 }
 
 if (require.main === module) {
   main().catch((error: unknown) => {
     console.error(`dev: ERROR ${describeFailure(error)}`);
-    process.exitCode = 1;
+    process.exitCode = process.exitCode || 1;
   });
 }

@@ -14,7 +14,9 @@ import { spawnSync } from "node:child_process";
 import { appendFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
+import { finishInFlightStepsOnCtrlC } from "./lib/interrupt";
 import { ensurePlugins } from "./lib/plugins";
+import { recoverInterruptedRun } from "./lib/recover";
 import { engineEnv, findPulumi, pinnedPulumiVersion, realPulumiSources } from "./lib/pulumi-cli";
 import { DEFAULT_PROGRAM, describeFailure, openStack, pulumiEnv, REPO_ROOT, streamErrors, streamOutput } from "./lib/stack";
 
@@ -40,6 +42,7 @@ async function runOperation(operation: Operation, argv: string[]): Promise<void>
   const stack = await openStack(values.stack, { pulumi: pulumi.command, env: engineEnv(pulumi), program: values.program });
   // Only the whole program uses the provider plugins; the engine program is made of dynamic resources.
   if (values.program === DEFAULT_PROGRAM) await ensurePlugins(stack.workspace, { canDownload: !pulumi.offline, log });
+  await recoverInterruptedRun(stack, log);
   if (values.events) writeFileSync(values.events, "");
   const result = await operate(stack, operation, {
     onOutput: streamOutput,
@@ -93,6 +96,7 @@ async function passThrough(argv: string[]): Promise<number> {
 }
 
 async function main(): Promise<void> {
+  finishInFlightStepsOnCtrlC(log);
   const [command, ...rest] = process.argv.slice(2);
   if (!command) throw new Error(`name a pulumi command: ${OPERATIONS.join(", ")} (inline), or any other for the CLI`);
   if ((OPERATIONS as readonly string[]).includes(command)) await runOperation(command as Operation, rest);
@@ -101,5 +105,5 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   console.error(`pulumi: ERROR ${describeFailure(error)}`);
-  process.exitCode = 1;
+  process.exitCode = process.exitCode || 1;
 });

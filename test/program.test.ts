@@ -208,6 +208,8 @@ describe("the Pulumi program (mocks)", () => {
       volumes: [{ volumeName: "trm-dev-uploads", containerPath: "/directus/uploads" }],
     });
     expect(plain(directus.inputs.envs)).toEqual(expect.arrayContaining(["DB_HOST=db", "DB_PORT=5432", "TELEMETRY=false", "SCHEMA_APPLY_MODE=apply"]));
+    // a new database container (a fresh volume) replaces Directus, whose start-up migrates it
+    expect(directus.inputs.labels).toEqual([{ label: "org.trm.database-container", value: "database-container-id" }]);
     const built = one(dev.resources, "directus-image-image");
     expect(built.inputs).toMatchObject({
       imageName: "trm-directus:dev",

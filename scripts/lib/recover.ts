@@ -1,0 +1,181 @@
+/**
+ * What `npm run dev` repairs before its `pulumi up`, so one run converges from whatever state a dev
+ * machine is in: a lock left by a run that no longer exists, operations a killed engine left pending
+ * (and the containers it had created without recording them), and the stack's containers, network and
+ * volumes as Docker has them now (stopped ones are started, missing ones are re-read so `up` recreates
+ * them). Plain functions over the Automation API and the Docker CLI.
+ */
+import type { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { docker } from "./docker";
+
+export interface LockHolder {
+  file: string;
+  pid: number;
+  username: string;
+  hostname: string;
+  timestamp: string;
+}
+
+/** The lock files of a stack in a file:// backend (`.pulumi/locks/organization/<project>/<stack>/*.json`). */
+export function readLocks(backendUrl: string, project: string, stackName: string): LockHolder[] {
+  if (!backendUrl.startsWith("file://")) return [];
+  const dir = path.join(fileURLToPath(backendUrl), ".pulumi", "locks", "organization", project, stackName);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".json"))
+    .map((f) => ({ file: path.join(dir, f), ...JSON.parse(readFileSync(path.join(dir, f), "utf8")) }));
+}
+
+export const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+};
+
+export class StackLockedError extends Error {}
+
+/**
+ * Clears the locks of processes that no longer run on this machine (an interrupted or killed run), with
+ * a message; refuses when a live process, or another machine, holds the stack.
+ */
+export async function releaseStaleLocks(
+  stack: Stack,
+  locks: LockHolder[],
+  log: (line: string) => void,
+  alive: (pid: number) => boolean = isAlive,
+): Promise<void> {
+  if (locks.length === 0) return;
+  const here = os.hostname();
+  const live = locks.find((l) => l.hostname === here && alive(l.pid));
+  if (live) throw new StackLockedError(`another \`npm run dev\` (or pulumi) is running on stack ${stack.name} (pid ${live.pid}, since ${live.timestamp}): wait for it to end, or stop it`);
+  const elsewhere = locks.find((l) => l.hostname !== here);
+  if (elsewhere) {
+    throw new StackLockedError(
+      `stack ${stack.name} is locked by ${elsewhere.username}@${elsewhere.hostname} (pid ${elsewhere.pid}, since ${elsewhere.timestamp}). ` +
+        `If that run is gone, \`npm run pulumi -- cancel --stack ${stack.name} --yes\` releases it`,
+    );
+  }
+  for (const lock of locks) log(`released the lock of a run that no longer exists (pid ${lock.pid}, ${lock.timestamp})`);
+  await stack.cancel();
+}
+
+/**
+ * What an interrupted or killed run leaves that would block the next one: its lock (when its process is
+ * gone) and its pending operations. Every script that runs an operation calls this first.
+ */
+export async function recoverInterruptedRun(stack: Stack, log: (line: string) => void): Promise<void> {
+  const workspace = stack.workspace as LocalWorkspace;
+  const project = (await workspace.projectSettings()).name;
+  await releaseStaleLocks(stack, readLocks(workspace.envVars.PULUMI_BACKEND_URL ?? "", project, stack.name), log);
+  await resolvePendingOperations(stack, log);
+}
+
+interface PendingOperation {
+  type: string;
+  resource: { urn: string; type: string; inputs?: Record<string, unknown> };
+}
+
+/** Docker objects a create makes under a name of ours: an orphan of an unrecorded create blocks the next create. */
+const NAMED_DOCKER_OBJECTS: Record<string, (name: string) => string[]> = {
+  "docker:index/container:Container": (name) => ["rm", "-f", name],
+  "docker:index/network:Network": (name) => ["network", "rm", name],
+};
+
+/**
+ * Resolves the operations a killed engine left pending: a container or network it created but did not
+ * record is removed by its deterministic name (the next `up` creates it again), and the pending
+ * operations are dropped from the state. Our migrations and seed are idempotent: an interrupted one is
+ * simply applied again by the next `up` (its state still says what was last recorded).
+ */
+export async function resolvePendingOperations(stack: Stack, log: (line: string) => void): Promise<number> {
+  const state = await stack.exportStack();
+  const pending = (state.deployment?.pending_operations ?? []) as PendingOperation[];
+  if (pending.length === 0) return 0;
+  for (const op of pending) {
+    const name = String(op.resource.inputs?.name ?? "");
+    const remove = NAMED_DOCKER_OBJECTS[op.resource.type];
+    const recorded = (state.deployment.resources ?? []).some((r: { urn: string }) => r.urn === op.resource.urn);
+    if (op.type === "creating" && remove && name && !recorded && docker(["inspect", name]).ok) {
+      docker(remove(name));
+      log(`removed ${name}: a killed run created it without recording it (it is created again)`);
+    }
+    log(`dropped the pending ${op.type.replace(/ing$/, "")} of ${op.resource.urn.split("::").pop()} left by an interrupted run`);
+  }
+  await stack.importStack({ ...state, deployment: { ...state.deployment, pending_operations: [] } });
+  return pending.length;
+}
+
+export interface DockerObjects {
+  containers: string[];
+  networks: string[];
+  volumes: string[];
+  /** The database's data volume (its loss means an empty database). */
+  dataVolume?: string;
+}
+
+export interface DockerDrift {
+  missing: string[];
+  stopped: string[];
+  dataVolumeLost: boolean;
+}
+
+/** How the stack's Docker objects are now: missing, or containers that exist but do not run. */
+export function findDockerDrift(objects: DockerObjects): DockerDrift {
+  const drift: DockerDrift = { missing: [], stopped: [], dataVolumeLost: false };
+  for (const name of objects.containers) {
+    const state = docker(["inspect", "-f", "{{.State.Running}}", name]);
+    if (!state.ok) drift.missing.push(name);
+    else if (state.stdout !== "true") drift.stopped.push(name);
+  }
+  for (const name of objects.networks) if (!docker(["network", "inspect", name]).ok) drift.missing.push(name);
+  for (const name of objects.volumes) {
+    if (docker(["volume", "inspect", name]).ok) continue;
+    drift.missing.push(name);
+    if (name === objects.dataVolume) drift.dataVolumeLost = true;
+  }
+  return drift;
+}
+
+/** The stack's Docker objects by name, from its outputs (empty before the first `up`). */
+export function dockerObjectsOf(outputs: Record<string, any>): DockerObjects {
+  return {
+    containers: [outputs.databaseContainer, outputs.directusContainer].filter(Boolean),
+    networks: [outputs.networkName].filter(Boolean),
+    volumes: Object.values((outputs.volumes ?? {}) as Record<string, string>),
+    dataVolume: outputs.volumes?.data,
+  };
+}
+
+/** URNs of the stack's Docker containers, networks and volumes: what a targeted refresh re-reads. */
+export async function dockerResourceUrns(stack: Stack): Promise<string[]> {
+  const { deployment } = await stack.exportStack();
+  return (deployment.resources ?? [])
+    .map((r: { urn: string; type: string }) => r)
+    .filter((r: { type: string }) => /^docker:index\/(container|network|volume):/.test(r.type))
+    .map((r: { urn: string }) => r.urn);
+}
+
+/** URNs of the resources that live inside the database and Directus (migrations, seed). */
+export async function dataResourceUrns(stack: Stack): Promise<string[]> {
+  const { deployment } = await stack.exportStack();
+  return (deployment.resources ?? [])
+    .filter((r: { type: string }) => r.type === "pulumi-nodejs:dynamic:Resource")
+    .map((r: { urn: string }) => r.urn);
+}
+
+/** The newest dump of a stack in backups/ (by modification time), for the data-loss message. */
+export function newestBackup(dir: string, stackName: string): string | undefined {
+  if (!existsSync(dir)) return undefined;
+  return readdirSync(dir)
+    .filter((f) => f.startsWith(`${stackName}-`) && f.endsWith(".dump"))
+    .map((f) => ({ file: path.join(dir, f), mtime: statSync(path.join(dir, f)).mtimeMs }))
+    .sort((a, b) => a.mtime - b.mtime)
+    .pop()?.file;
+}
