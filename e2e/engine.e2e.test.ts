@@ -8,15 +8,18 @@
  * a hand-made item left alone → destroy.
  */
 import { createItem, deleteItems, readItems, updateItem } from "@directus/sdk";
-import { appendFileSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectDirectus } from "../lib/directus-client";
-import { dockerOrThrow } from "../scripts/lib/docker";
+import { dockerOrThrow, waitHealthy } from "../scripts/lib/docker";
 import { readOutputs } from "../scripts/lib/stack";
 import { startDockerStack, type DockerStack } from "../tools/plain-docker-stack";
-import { changedSteps, changes, engineRun, engineStack, run, seconds, type EngineStack } from "./support";
+import { changedSteps, changes, engineRun, engineStack, run, seconds, startEngineRun, stepStarted, type EngineStack } from "./support";
 
 const STACK = "engine";
 const IMAGE = "trm-directus:engine-e2e";
@@ -89,6 +92,24 @@ afterAll(async () => {
 
 const program = ["--program", "e2e/engine-program.ts"];
 
+async function editSeedName(from: string, to: string): Promise<void> {
+  const seedFile = path.join(target.project, "seed/rally-albania-2026.yaml");
+  const text = readFileSync(seedFile, "utf8");
+  expect(text).toContain(`name: ${from},`);
+  writeFileSync(seedFile, text.replace(`name: ${from},`, `name: ${to},`));
+}
+
+const lockDir = () => path.join(target.project, ".pulumi-state", ".pulumi", "locks", "organization", "trm-directus", STACK);
+const locks = () => (existsSync(lockDir()) ? readdirSync(lockDir()) : []);
+
+/** A lock file as the file backend writes one, for `pid` on this machine. */
+function writeLock(pid: number): string {
+  mkdirSync(lockDir(), { recursive: true });
+  const file = path.join(lockDir(), `${randomUUID()}.json`);
+  writeFileSync(file, JSON.stringify({ pid, username: os.userInfo().username, hostname: os.hostname(), timestamp: new Date().toISOString() }));
+  return file;
+}
+
 describe("the real engine with the project's dynamic resources", () => {
   it("pulumi up ends with a migrated, seeded Directus", async () => {
     const up = await timed("firstUp", () => engineRun(target, "up", program));
@@ -131,8 +152,8 @@ describe("the real engine with the project's dynamic resources", () => {
     const preview = await engineRun(target, "preview", [...program, "--diff"]);
     expect(changedSteps(preview)).toEqual(["update seed"]);
     expect(changes(preview.changeSummary)).toEqual({ update: 1 });
-    expect(preview.stdout).toContain(`items.classes["${M1}"].name`);
-    expect(preview.stdout).toMatch(/MOTO Under 450cc[\s\S]*MOTO up to 450cc/);
+    // the item by its natural key, then the field: ~ msc-albania/rally-albania-2026/M-1: { ... ~ name: "old" => "new"
+    expect(preview.stdout).toMatch(new RegExp(`~ ${M1}: \\{[^}]*~ name\\s*: "MOTO Under 450cc" => "MOTO up to 450cc"`));
 
     const before = (await itemWrites()).length;
     const up = await engineRun(target, "up", program);
@@ -184,6 +205,92 @@ describe("the real engine with the project's dynamic resources", () => {
     expect(await className("M-2")).toBe("MOTO 450-600cc");
     expect(await className("M-3")).toBe("MOTO over 600cc, single cylinder");
     expect(await className("X-9")).toBe("made by hand");
+  });
+
+  it("Ctrl-C (SIGINT to the whole group) while a migration is applied: it finishes, the state is saved, the lock released", async () => {
+    writeFileSync(path.join(target.project, "db-post/108_e2e_slow.sql"), "SELECT pg_sleep(4);\n");
+    const running = startEngineRun(target, "up", program);
+    await stepStarted(running, "update", "post-schema-migrations");
+    running.signal("SIGINT");
+    const { code, stderr } = await running.finished;
+    expect(code).not.toBe(0);
+    expect(stderr).toContain("interrupted: letting the steps in flight finish");
+    expect(await query("SELECT filename FROM migrations_applied WHERE filename = '108_e2e_slow.sql'")).toHaveLength(1);
+    expect(locks()).toEqual([]);
+    const next = await timed("recover.sigintMigration", () => engineRun(target, "up", program));
+    expect(changes(next.changeSummary)).toEqual({});
+  });
+
+  it("SIGKILL of everything while a migration is applied: the next run clears the stale lock and the pending step, and applies it", async () => {
+    writeFileSync(path.join(target.project, "db-post/109_e2e_slow.sql"), "SELECT pg_sleep(4);\n");
+    const running = startEngineRun(target, "up", program);
+    await stepStarted(running, "update", "post-schema-migrations");
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    running.signal("SIGKILL");
+    await running.finished;
+    expect(locks()).toHaveLength(1);
+    expect((await target.stack.exportStack()).deployment.pending_operations).toHaveLength(1);
+    const next = await timed("recover.sigkillMigration", () => engineRun(target, "up", program));
+    expect(next.stderr).toContain("released the lock of a run that no longer exists");
+    expect(next.stderr).toContain("dropped the pending update of post-schema-migrations");
+    expect(changes(next.changeSummary)).toEqual({ update: 1 });
+    expect(await query("SELECT filename FROM migrations_applied WHERE filename = '109_e2e_slow.sql'")).toHaveLength(1);
+  });
+
+  it("SIGINT while the seed is applied: the next run converges", async () => {
+    await editSeedName("MOTO Senior, under 450cc", "MOTO Senior up to 450cc");
+    const running = startEngineRun(target, "up", program);
+    await stepStarted(running, "update", "seed");
+    running.signal("SIGINT");
+    const { stderr } = await running.finished;
+    expect(stderr).toContain("interrupted: letting the steps in flight finish");
+    expect(locks()).toEqual([]);
+    const next = await timed("recover.sigintSeed", () => engineRun(target, "up", program));
+    expect(changes(next.changeSummary)).toEqual({});
+    expect(await className("M-5")).toBe("MOTO Senior up to 450cc");
+  });
+
+  it("SIGKILL of everything while the seed is applied: the next run re-applies it (it is idempotent)", async () => {
+    await editSeedName("MOTO Senior, over 450cc", "MOTO Senior over 450cc");
+    const running = startEngineRun(target, "up", program);
+    await stepStarted(running, "update", "seed");
+    running.signal("SIGKILL");
+    await running.finished;
+    const next = await timed("recover.sigkillSeed", () => engineRun(target, "up", program));
+    expect(next.stderr).toContain("dropped the pending update of seed");
+    expect(changes(next.changeSummary)).toEqual({ update: 1 });
+    expect(await className("M-6")).toBe("MOTO Senior over 450cc");
+    expect(changes((await engineRun(target, "up", program)).changeSummary)).toEqual({});
+  });
+
+  it("a stale lock is released with a message; a live one refuses, naming the pid", async () => {
+    const dead = spawnSync("true").pid!; // a pid that just ended
+    writeLock(dead);
+    const next = await timed("recover.staleLock", () => engineRun(target, "up", program));
+    expect(next.stderr).toMatch(new RegExp(`released the lock of a run that no longer exists \\(pid ${dead},`));
+    expect(changes(next.changeSummary)).toEqual({});
+
+    const live = writeLock(process.pid);
+    try {
+      await expect(engineRun(target, "up", program)).rejects.toThrow(new RegExp(`another \`npm run dev\` \\(or pulumi\\) is running on stack engine \\(pid ${process.pid}`));
+    } finally {
+      rmSync(live);
+    }
+  });
+
+  it("a refresh while Directus does not answer fails, saying so, and leaves the state as it was", async () => {
+    const seedState = async () => (await target.stack.exportStack()).deployment.resources.find((r: { urn: string }) => r.urn.endsWith("::seed"));
+    const before = await seedState();
+    dockerOrThrow(["stop", "trm-engine-e2e-directus"]);
+    try {
+      await expect(engineRun(target, "refresh", program)).rejects.toThrow(/cannot read the seed back from Directus at http:\/\/127\.0\.0\.1:\d+: .*the state was left as it was/);
+      expect(await seedState()).toEqual(before);
+    } finally {
+      dockerOrThrow(["start", "trm-engine-e2e-directus"]);
+      waitHealthy("trm-engine-e2e-directus", 300);
+    }
+    const refresh = await timed("recover.refreshAfterDirectusBack", () => engineRun(target, "refresh", program));
+    expect(changes(refresh.changeSummary)).toEqual({});
   });
 
   it("pulumi destroy removes the seeded items the hand-made one does not hold, and leaves no resource", async () => {

@@ -3,7 +3,7 @@
  * stack, and the project's own `npm run pulumi` to run a program in it inline under the real engine.
  */
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
-import { execFile, execFileSync, spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { execFileSync, spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -96,7 +96,8 @@ export async function engineStack(
   const env = {
     ...engineEnv(pulumi),
     PULUMI_BACKEND_URL: `file://${path.join(project, ".pulumi-state")}`,
-    PULUMI_CONFIG_PASSPHRASE: randomBytes(16).toString("hex"),
+    // in a file of the copy, so a failed run's state can still be read afterwards
+    PULUMI_CONFIG_PASSPHRASE_FILE: writePassphrase(project),
     // scripts run in the copy find the same CLI first on PATH
     PATH: [path.dirname(pulumi.command.command), process.env.PATH].join(path.delimiter),
   };
@@ -107,32 +108,85 @@ export async function engineStack(
   return { stack, name, project, env, secrets };
 }
 
+function writePassphrase(project: string): string {
+  const file = path.join(project, ".pulumi-state", "passphrase");
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, randomBytes(16).toString("hex"), { mode: 0o600 });
+  return file;
+}
+
 export interface EngineRun {
   /** What the engine printed (the operation's own output, as the CLI prints it). */
   stdout: string;
+  /** The script's own messages (recovery, plugins, the CLI it uses). */
+  stderr: string;
   changeSummary: Record<string, number>;
   events: EngineEvent[];
 }
 
+type Operation = "up" | "preview" | "refresh" | "destroy";
+
+export interface RunningEngine {
+  /** The npm process, leader of its own process group (as a terminal's foreground job is). */
+  pid: number;
+  eventsFile: string;
+  finished: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+  /** Sends a signal to the whole group, as Ctrl-C in a terminal (SIGINT) or a kill of everything (SIGKILL). */
+  signal(signal: NodeJS.Signals): void;
+}
+
 /**
- * `npm run pulumi -- <operation> --stack <name> [flags]` in the project copy: the program runs inline
- * in a process of its own, as a developer runs it (vitest's module transform would break the dynamic
- * providers' serialization in this process). Rejects with the whole output when it fails.
+ * Starts `npm run pulumi -- <operation> --stack <name> [flags]` in the project copy: the program runs
+ * inline in a process of its own, as a developer runs it (vitest's module transform would break the
+ * dynamic providers' serialization in this process).
  */
-export async function engineRun(target: EngineStack, operation: "up" | "preview" | "refresh" | "destroy", flags: string[] = []): Promise<EngineRun> {
+export function startEngineRun(target: EngineStack, operation: Operation, flags: string[] = []): RunningEngine & { resultFile: string; argv: string[] } {
   const dir = mkdtempSync(path.join(os.tmpdir(), "trm-engine-run-"));
-  const [result, events] = [path.join(dir, "result.json"), path.join(dir, "events.jsonl")];
-  const argv = ["run", "--silent", "pulumi", "--", operation, "--stack", target.name, "--result", result, "--events", events, ...flags];
-  const stdout = await new Promise<string>((resolve, reject) =>
-    execFile("npm", argv, { cwd: target.project, env: target.env, maxBuffer: 256 * 1024 * 1024 }, (error, out, err) =>
-      error ? reject(new Error(`npm ${argv.join(" ")} failed (exit ${error.code}):\n${out}\n${err}`)) : resolve(out),
-    ),
-  );
-  return {
-    stdout,
-    changeSummary: existsSync(result) ? JSON.parse(readFileSync(result, "utf8")).changeSummary : {},
-    events: readFileSync(events, "utf8").trim().split("\n").filter(Boolean).map((line) => JSON.parse(line)),
-  };
+  const [resultFile, eventsFile] = [path.join(dir, "result.json"), path.join(dir, "events.jsonl")];
+  const argv = ["run", "--silent", "pulumi", "--", operation, "--stack", target.name, "--result", resultFile, "--events", eventsFile, ...flags];
+  const child = spawn("npm", argv, { cwd: target.project, env: target.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk) => (stdout += chunk));
+  child.stderr.on("data", (chunk) => (stderr += chunk));
+  const finished = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  return { pid: child.pid!, eventsFile, resultFile, argv, finished, signal: (sig) => process.kill(-child.pid!, sig) };
+}
+
+/** Runs one operation to its end; rejects with the whole output when it fails. */
+export async function engineRun(target: EngineStack, operation: Operation, flags: string[] = []): Promise<EngineRun> {
+  const running = startEngineRun(target, operation, flags);
+  const { code, stdout, stderr } = await running.finished;
+  if (code !== 0) throw new Error(`npm ${running.argv.join(" ")} failed (exit ${code}):\n${stdout}\n${stderr}`);
+  return { stdout, stderr, changeSummary: JSON.parse(readFileSync(running.resultFile, "utf8")).changeSummary, events: readEvents(running.eventsFile) };
+}
+
+/** The events a run wrote so far (a line being written is left for the next read). */
+export function readEvents(file: string): EngineEvent[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .flatMap((line) => {
+      try {
+        return line ? [JSON.parse(line) as EngineEvent] : [];
+      } catch {
+        return [];
+      }
+    });
+}
+
+/** Resolves once the engine announced a step of `op` on the resource named `name` (from the events file). */
+export async function stepStarted(running: RunningEngine, op: string, name: string, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const seen = readEvents(running.eventsFile).some((e) => e.resourcePreEvent?.metadata.op === op && e.resourcePreEvent.metadata.urn.endsWith(`::${name}`));
+    if (seen) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no "${op} ${name}" step within ${timeoutMs / 1000} s`);
 }
 
 /** "op name" for every step of a run other than "same", in the order the engine announced them. */

@@ -166,10 +166,10 @@ describe("provider plugins", () => {
 });
 
 describe("loadProgram", () => {
-  it("takes index.ts's export as the program function, as the scripts (tsx) load it", () => {
+  it("takes index.ts's export as the program function, as the scripts load it (ts-node, like the language host)", () => {
     // a process of its own: vitest does not load TypeScript through require()
     const script = 'console.log(typeof require("./scripts/lib/stack").loadProgram(require("path").resolve("index.ts")))';
-    const out = execFileSync(path.join(REPO_ROOT, "node_modules", ".bin", "tsx"), ["-e", script], { cwd: REPO_ROOT, encoding: "utf8" });
+    const out = execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], { cwd: REPO_ROOT, encoding: "utf8" });
     expect(out.trim()).toBe("function");
   });
 

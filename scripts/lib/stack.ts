@@ -4,6 +4,9 @@
  * language host is needed; with a local file backend and a passphrase unless the environment names
  * its own (PULUMI_BACKEND_URL, PULUMI_CONFIG_PASSPHRASE[_FILE]). Pulumi.yaml, the stack files and
  * the state stay those of the plain CLI.
+ * The scripts that run the program load it with ts-node (`node -r ts-node/register/transpile-only`),
+ * as the language host does: Pulumi serializes the dynamic providers' code with what it captures,
+ * and tsx's module interop (`__toESM(require("node:path"))`) does not survive that.
  */
 import { CommandError, LocalWorkspace, type PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
 import { randomBytes } from "node:crypto";
