@@ -30,14 +30,17 @@ export function readLocks(backendUrl: string, project: string, stackName: string
     .map((f) => ({ file: path.join(dir, f), ...JSON.parse(readFileSync(path.join(dir, f), "utf8")) }));
 }
 
-export const isAlive = (pid: number): boolean => {
+/** Whether a process runs: a zombie (killed, its parent gone, not yet reaped) does not. */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === "EPERM";
   }
-};
+  const stat = `/proc/${pid}/stat`;
+  // the state letter follows the command name in parentheses: "1234 (pulumi) Z ..."
+  return !existsSync(stat) || !/\) Z /.test(readFileSync(stat, "utf8"));
+}
 
 export class StackLockedError extends Error {}
 
@@ -82,6 +85,8 @@ interface PendingOperation {
   resource: { urn: string; type: string; inputs?: Record<string, unknown> };
 }
 
+const PENDING_VERB: Record<string, string> = { creating: "create", updating: "update", deleting: "delete", reading: "read", importing: "import" };
+
 /** Docker objects a create makes under a name of ours: an orphan of an unrecorded create blocks the next create. */
 const NAMED_DOCKER_OBJECTS: Record<string, (name: string) => string[]> = {
   "docker:index/container:Container": (name) => ["rm", "-f", name],
@@ -106,7 +111,7 @@ export async function resolvePendingOperations(stack: Stack, log: (line: string)
       docker(remove(name));
       log(`removed ${name}: a killed run created it without recording it (it is created again)`);
     }
-    log(`dropped the pending ${op.type.replace(/ing$/, "")} of ${op.resource.urn.split("::").pop()} left by an interrupted run`);
+    log(`dropped the pending ${PENDING_VERB[op.type] ?? op.type} of ${op.resource.urn.split("::").pop()} left by an interrupted run`);
   }
   await stack.importStack({ ...state, deployment: { ...state.deployment, pending_operations: [] } });
   return pending.length;
