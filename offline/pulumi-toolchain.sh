@@ -7,7 +7,9 @@
 # plugins must be installed into Pulumi's plugin cache (`pulumi plugin install resource NAME VERSION
 # --file FILE`, see README.md) or downloaded by the engine on a machine with internet.
 #
-#   offline/pulumi-toolchain.sh [--rebuild]
+#   offline/pulumi-toolchain.sh [--rebuild | --cached-only]
+#
+# --cached-only prints the bin dir only when the CLI is built already, else exits 3 (builds nothing).
 #
 # The LAST line on stdout is the bin dir to put first on PATH; progress goes to stderr:
 #   export PATH="$(offline/pulumi-toolchain.sh | tail -n1):$PATH"
@@ -28,9 +30,11 @@ log() { printf '[pulumi-toolchain +%ss] %s\n' "$(($(date +%s) - T0))" "$*" >&2; 
 die() { log "ERROR: $*"; exit 1; }
 
 REBUILD=0
+CACHED_ONLY=0
 for arg in "$@"; do
   case "$arg" in
     --rebuild) REBUILD=1 ;;
+    --cached-only) CACHED_ONLY=1 ;;
     -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 0 ;;
     *) die "unknown argument: $arg (see --help)" ;;
   esac
@@ -123,6 +127,7 @@ part() {
     log "[$name] $version: cached ($dir)"
     return 0
   fi
+  if [ "$CACHED_ONLY" = 1 ]; then log "[$name] $version: not built yet"; exit 3; fi
   [ -n "$WORK" ] || WORK=$(mktemp -d "${TMPDIR:-/tmp}/pulumi-toolchain.XXXXXX")
   printf 'module trm.local/probe\n\ngo 1.21\n' >"$WORK/go.mod"
   t=$(date +%s)

@@ -4,23 +4,25 @@
  * offline machines build it from the Go module proxy), the provider plugins (installed, downloaded, or
  * a clear stop), the program loaded as a function, the state backend and passphrase, failure messages.
  */
-import { CommandError, type PulumiCommand } from "@pulumi/pulumi/automation";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { CommandError, type PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ensurePlugins, MissingPluginsError, missingPlugins, requiredPlugins, type Plugin } from "../scripts/lib/plugins";
 import { findPulumi, pulumiCacheRoot, type PulumiSources } from "../scripts/lib/pulumi-cli";
+import { dockerObjectsOf, isAlive, newestBackup, readLocks, releaseStaleLocks } from "../scripts/lib/recover";
 import { describeFailure, loadProgram, pulumiEnv, REPO_ROOT } from "../scripts/lib/stack";
 
 const cli = (name: string) => ({ command: name }) as unknown as PulumiCommand;
 
-function sources(have: { path?: boolean; cache?: boolean; internet?: boolean }) {
+function sources(have: { path?: boolean; cache?: boolean; built?: boolean; internet?: boolean }) {
   const calls: string[] = [];
   const fake: PulumiSources = {
     onPath: async () => (calls.push("onPath"), have.path ? cli("path") : undefined),
     installed: async (root) => (calls.push(`installed ${root}`), have.cache ? cli("cache") : undefined),
+    builtBefore: async () => (calls.push("builtBefore"), have.built ? cli("built") : undefined),
     download: async (root, version) => {
       calls.push(`download ${root} ${version}`);
       if (!have.internet) throw new Error("getaddrinfo ENOTFOUND get.pulumi.com");
@@ -47,12 +49,20 @@ describe("findPulumi", () => {
     expect(calls).toEqual(["onPath", `installed ${root}`]);
   });
 
+  it("uses the CLI built from the Go module proxy on an earlier run, quietly, without trying the download again", async () => {
+    const { fake, calls } = sources({ built: true });
+    const lines: string[] = [];
+    expect(await findPulumi("3.276.0", fake, (l) => lines.push(l))).toMatchObject({ source: "built", offline: false });
+    expect(calls).toEqual(["onPath", `installed ${root}`, "builtBefore"]);
+    expect(lines).toEqual([]);
+  });
+
   it("downloads the pinned version into the cache on a machine with internet (plugins then download on first use)", async () => {
     const { fake, calls } = sources({ internet: true });
     const found = await findPulumi("3.276.0", fake, quiet);
     expect(found).toMatchObject({ source: "download", offline: false });
     expect(found.command.command).toBe("downloaded");
-    expect(calls).toEqual(["onPath", `installed ${root}`, `download ${root} 3.276.0`]);
+    expect(calls).toEqual(["onPath", `installed ${root}`, "builtBefore", `download ${root} 3.276.0`]);
   });
 
   it("builds the CLI from the Go module proxy when the download site cannot be reached, and says so", async () => {
@@ -177,5 +187,76 @@ describe("loadProgram", () => {
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), "trm-program-")), "program.js");
     writeFileSync(file, "exports.directusUrl = 'x';\n");
     expect(() => loadProgram(file)).toThrow(`${file} must export the Pulumi program as a function`);
+  });
+});
+
+describe("recovering from an interrupted run", () => {
+  const holder = (pid: number, hostname = os.hostname()) => ({ file: `/x/${pid}.json`, pid, username: "dev", hostname, timestamp: "2026-12-01T10:00:00Z" });
+  const fakeStack = () => {
+    const calls: string[] = [];
+    return { stack: { name: "dev", cancel: async () => void calls.push("cancel") } as unknown as Stack, calls };
+  };
+
+  it("releases the lock of a process that is gone on this machine, saying so", async () => {
+    const { stack, calls } = fakeStack();
+    const lines: string[] = [];
+    await releaseStaleLocks(stack, [holder(4242)], (l) => lines.push(l), () => false);
+    expect(calls).toEqual(["cancel"]);
+    expect(lines).toEqual(["released the lock of a run that no longer exists (pid 4242, 2026-12-01T10:00:00Z)"]);
+  });
+
+  it("refuses when a live process holds the stack, naming its pid, and releases nothing", async () => {
+    const { stack, calls } = fakeStack();
+    await expect(releaseStaleLocks(stack, [holder(4242)], () => undefined, () => true)).rejects.toThrow(
+      "another `npm run dev` (or pulumi) is running on stack dev (pid 4242, since 2026-12-01T10:00:00Z)",
+    );
+    expect(calls).toEqual([]);
+  });
+
+  it("leaves a lock of another machine alone and says how to release it", async () => {
+    const { stack, calls } = fakeStack();
+    await expect(releaseStaleLocks(stack, [holder(4242, "ci-runner-7")], () => undefined, () => false)).rejects.toThrow(
+      /locked by dev@ci-runner-7 \(pid 4242[^)]*\)\. If that run is gone, `npm run pulumi -- cancel --stack dev --yes` releases it/,
+    );
+    expect(calls).toEqual([]);
+  });
+
+  it("reads the file backend's lock files of one stack", () => {
+    const backend = mkdtempSync(path.join(os.tmpdir(), "trm-locks-"));
+    const dir = path.join(backend, ".pulumi", "locks", "organization", "trm-directus", "dev");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, "a.json"), JSON.stringify({ pid: 7, username: "u", hostname: "h", timestamp: "t" }));
+    expect(readLocks(`file://${backend}`, "trm-directus", "dev")).toEqual([{ file: path.join(dir, "a.json"), pid: 7, username: "u", hostname: "h", timestamp: "t" }]);
+    expect(readLocks(`file://${backend}`, "trm-directus", "ci")).toEqual([]);
+    expect(readLocks("s3://bucket", "trm-directus", "dev")).toEqual([]);
+  });
+
+  it("tells a live process from one that ended", () => {
+    expect(isAlive(process.pid)).toBe(true);
+    expect(isAlive(spawnSync("true").pid!)).toBe(false);
+  });
+
+  it("names the stack's Docker objects from its outputs, the data volume apart", () => {
+    expect(dockerObjectsOf({})).toEqual({ containers: [], networks: [], volumes: [], dataVolume: undefined });
+    expect(
+      dockerObjectsOf({
+        databaseContainer: "trm-dev-db", directusContainer: "trm-dev-directus", networkName: "trm-dev-net",
+        volumes: { data: "trm-dev-pgdata", uploads: "trm-dev-uploads" },
+      }),
+    ).toEqual({ containers: ["trm-dev-db", "trm-dev-directus"], networks: ["trm-dev-net"], volumes: ["trm-dev-pgdata", "trm-dev-uploads"], dataVolume: "trm-dev-pgdata" });
+  });
+
+  it("finds the newest dump of a stack by time, not by name", () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "trm-backups-"));
+    const dump = (name: string, seconds: number) => {
+      writeFileSync(path.join(dir, name), "PGDMP");
+      utimesSync(path.join(dir, name), seconds, seconds);
+    };
+    dump("dev-20261201T100000Z.dump", 1000);
+    dump("dev-before-restore-20261130T100000Z.dump", 3000);
+    dump("ci-20261201T120000Z.dump", 5000);
+    expect(newestBackup(dir, "dev")).toBe(path.join(dir, "dev-before-restore-20261130T100000Z.dump"));
+    expect(newestBackup(dir, "e2e")).toBeUndefined();
+    expect(newestBackup(path.join(dir, "missing"), "dev")).toBeUndefined();
   });
 });

@@ -18,6 +18,7 @@ import { diffSeedStates } from "../lib/seed/diff";
 import { directusSeedProvider } from "../components/seed";
 import { freePort } from "../lib/free-port";
 import { REPO_ROOT, runTsScript } from "./support/cli";
+import { checkReady, NotReadyError } from "../scripts/lib/ready";
 import { startDirectusWithSchema, type DirectusWithSchema } from "./support/directus";
 import { startPostgres, type TestPostgres } from "./support/postgres";
 
@@ -324,5 +325,39 @@ describe("the DirectusSeed provider's read: `pulumi refresh` sees drift, the nex
     await expect(directusSeedProvider.read!("seed", unreachable)).rejects.toThrow(
       /cannot read the seed back from Directus at http:\/\/127\.0\.0\.1:\d+: .*the state was left as it was/,
     );
+  });
+});
+
+describe("`npm run dev`'s ready check against this database and Directus", () => {
+  const target = () => ({
+    db: stack.db,
+    directusUrl: stack.directus.url,
+    admin: { email: stack.directus.adminEmail, password: stack.directus.adminPassword },
+    seededEvents: 1,
+  });
+
+  it("passes when the database answers, Directus is healthy and the seeded event reads back", async () => {
+    await seed(desired);
+    const checks = await checkReady(target());
+    expect(checks.map((c) => [c.ok, c.name])).toEqual([
+      [true, `the database accepts a connection (127.0.0.1:${stack.db.port})`],
+      [true, `Directus answers ${stack.directus.url}/server/health`],
+      [true, "the seeded events read back through the API"],
+    ]);
+  });
+
+  it("fails naming what is missing: no Directus there, a wrong database password, an event the seed holds but Directus lacks", async () => {
+    const nobody = `http://127.0.0.1:${await freePort()}`;
+    const checks = await checkReady({ ...target(), directusUrl: nobody, db: { ...stack.db, password: "wrong-password" }, seededEvents: 2 });
+    expect(checks.every((c) => !c.ok)).toBe(true);
+    expect(checks[0].detail).toMatch(/password authentication failed/);
+    expect(checks[1].detail).toBe("no answer (ECONNREFUSED)");
+    expect(checks[2].detail).toMatch(/^login as .* \+ read events: /);
+    const error = new NotReadyError(checks, 120, ["logs: docker logs trm-dev-directus"]);
+    expect(error.message).toContain("the stack is not ready after 120 s:");
+    expect(error.message).toContain(`FAIL Directus answers ${nobody}/server/health: no answer (ECONNREFUSED)`);
+
+    const short = await checkReady({ ...target(), seededEvents: 2 });
+    expect(short[2]).toMatchObject({ ok: false, detail: `1 event(s) as admin ${stack.directus.adminEmail}, the seed holds 2` });
   });
 });

@@ -76,10 +76,11 @@ export async function ensureImages(images: string[], log: (line: string) => void
   return sources;
 }
 
-/** Runs a script with its output on ours; resolves with the last line it printed on stdout. */
-export function runScript(script: string, options: { captureStdout?: boolean } = {}): Promise<string> {
+/** Runs a script with its output on ours (stderr dropped when quiet); resolves with the last line it printed on stdout. */
+export function runScript(script: string, options: { captureStdout?: boolean; args?: string[]; quiet?: boolean } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn("bash", [script], { stdio: ["ignore", options.captureStdout ? "pipe" : "inherit", "inherit"] });
+    const stdio = ["ignore", options.captureStdout ? "pipe" : "inherit", options.quiet ? "ignore" : "inherit"] as const;
+    const child = spawn("bash", [script, ...(options.args ?? [])], { stdio: [...stdio] });
     let stdout = "";
     child.stdout?.on("data", (chunk) => (stdout += chunk));
     child.on("error", reject);

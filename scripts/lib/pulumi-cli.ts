@@ -11,7 +11,7 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import { runScript } from "./machine";
 import { openStack, REPO_ROOT, type StackOptions } from "./stack";
 
-export type PulumiSource = "path" | "cache" | "download" | "offline";
+export type PulumiSource = "path" | "cache" | "built" | "download" | "offline";
 
 export interface FoundPulumi {
   command: PulumiCommand;
@@ -26,11 +26,15 @@ export interface PulumiSources {
   onPath(version: string): Promise<PulumiCommand | undefined>;
   /** A CLI installed into `root` before. */
   installed(root: string, version: string): Promise<PulumiCommand | undefined>;
+  /** A CLI offline/pulumi-toolchain.sh built before (nothing is built). */
+  builtBefore(): Promise<PulumiCommand | undefined>;
   /** Download and install into `root` (throws where get.pulumi.com cannot be reached). */
   download(root: string, version: string): Promise<PulumiCommand>;
   /** Build the CLI with offline/pulumi-toolchain.sh (or take its cache); returns the CLI in its bin dir. */
   buildOffline(): Promise<PulumiCommand>;
 }
+
+const TOOLCHAIN = path.join(REPO_ROOT, "offline", "pulumi-toolchain.sh");
 
 export function pinnedPulumiVersion(): string {
   return require(path.join(REPO_ROOT, "package.json")).dependencies["@pulumi/pulumi"];
@@ -50,6 +54,9 @@ export async function findPulumi(
   if (onPath) return { command: onPath, source: "path", offline: false };
   const installed = await sources.installed(root, version);
   if (installed) return { command: installed, source: "cache", offline: false };
+  // built from the Go module proxy on an earlier run: this machine had no get.pulumi.com then
+  const built = await sources.builtBefore();
+  if (built) return { command: built, source: "built", offline: false };
   log(`no Pulumi CLI ${version} on PATH: installing it into ${root} (get.pulumi.com)`);
   try {
     return { command: await sources.download(root, version), source: "download", offline: false };
@@ -71,8 +78,12 @@ export const realPulumiSources: PulumiSources = {
     // The installer takes the version of the @pulumi/pulumi SDK, which package.json pins to `version`.
     return atLeast(await PulumiCommand.install({ root }), version) ?? Promise.reject(new Error(`the installed CLI is not ${version}`));
   },
+  async builtBefore() {
+    const binDir = await runScript(TOOLCHAIN, { captureStdout: true, args: ["--cached-only"], quiet: true }).catch(() => undefined);
+    return binDir ? PulumiCommand.get({ root: path.dirname(binDir), skipVersionCheck: true }) : undefined;
+  },
   async buildOffline() {
-    const binDir = await runScript(path.join(REPO_ROOT, "offline", "pulumi-toolchain.sh"), { captureStdout: true });
+    const binDir = await runScript(TOOLCHAIN, { captureStdout: true });
     // PulumiCommand puts <root>/bin first on PATH for every command: the dynamic-provider host there is found.
     return PulumiCommand.get({ root: path.dirname(binDir), skipVersionCheck: true });
   },
