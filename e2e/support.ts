@@ -133,6 +133,39 @@ export interface RunningEngine {
   finished: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
   /** Sends a signal to the whole group, as Ctrl-C in a terminal (SIGINT) or a kill of everything (SIGKILL). */
   signal(signal: NodeJS.Signals): void;
+  /** What it printed so far (stdout, then stderr). */
+  output(): string;
+}
+
+/** Resolves once what a run printed matches `pattern`. */
+export async function printed(running: RunningEngine, pattern: RegExp, timeoutMs = 600_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!pattern.test(running.output())) {
+    if (Date.now() > deadline) throw new Error(`no ${pattern} within ${timeoutMs / 1000} s; printed:\n${running.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Starts `npm run <script> -- [args]` in the project copy, leader of its own process group. */
+export function startNpm(target: EngineStack, script: string, args: string[] = []): RunningEngine & { argv: string[] } {
+  const argv = ["run", "--silent", script, "--", ...args];
+  const child = spawn("npm", argv, { cwd: target.project, env: target.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk) => (stdout += chunk));
+  child.stderr.on("data", (chunk) => (stderr += chunk));
+  const finished = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  return {
+    pid: child.pid!,
+    eventsFile: "",
+    argv,
+    finished,
+    output: () => stdout + stderr,
+    signal: (sig) => process.kill(-child.pid!, sig),
+  };
 }
 
 /**
@@ -143,17 +176,8 @@ export interface RunningEngine {
 export function startEngineRun(target: EngineStack, operation: Operation, flags: string[] = []): RunningEngine & { resultFile: string; argv: string[] } {
   const dir = mkdtempSync(path.join(os.tmpdir(), "trm-engine-run-"));
   const [resultFile, eventsFile] = [path.join(dir, "result.json"), path.join(dir, "events.jsonl")];
-  const argv = ["run", "--silent", "pulumi", "--", operation, "--stack", target.name, "--result", resultFile, "--events", eventsFile, ...flags];
-  const child = spawn("npm", argv, { cwd: target.project, env: target.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk) => (stdout += chunk));
-  child.stderr.on("data", (chunk) => (stderr += chunk));
-  const finished = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-  return { pid: child.pid!, eventsFile, resultFile, argv, finished, signal: (sig) => process.kill(-child.pid!, sig) };
+  const running = startNpm(target, "pulumi", [operation, "--stack", target.name, "--result", resultFile, "--events", eventsFile, ...flags]);
+  return { ...running, eventsFile, resultFile };
 }
 
 /** Runs one operation to its end; rejects with the whole output when it fails. */

@@ -25,10 +25,24 @@ function isSafeToResend(input: Parameters<typeof fetch>[0], init?: RequestInit):
   return method === "GET" || method === "HEAD" || (method === "POST" && url.pathname.endsWith("/auth/login"));
 }
 
+/** How long one request may go unanswered: a seed batch takes seconds; a Directus that hangs must not hang `pulumi up`. */
+export const REQUEST_TIMEOUT_MS = 120_000;
+
+/** `fetch` that gives up on a request Directus leaves unanswered for `timeoutMs`, saying which. */
+export function giveUpOnSilentServer(fetchImpl: typeof fetch = fetch, timeoutMs = REQUEST_TIMEOUT_MS): typeof fetch {
+  return (input, init) =>
+    fetchImpl(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(timeoutMs) }).catch((error: Error) => {
+      if (error.name !== "TimeoutError") throw error;
+      const request = input instanceof Request ? input : undefined;
+      const method = (init?.method ?? request?.method ?? "GET").toUpperCase();
+      throw new Error(`Directus did not answer ${method} ${request?.url ?? String(input)} within ${timeoutMs / 1000} s`);
+    });
+}
+
 /** Connects with a static token, or logs in with email and password. `fetch` lets a caller observe requests. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- callers type the collections they use
 export async function connectDirectus(url: string, credentials: DirectusCredentials, fetchImpl?: typeof fetch): Promise<RestClient<any>> {
-  const base = createDirectus(url, { globals: { fetch: resendSafeRequestsOnClosedSocket(fetchImpl) } });
+  const base = createDirectus(url, { globals: { fetch: resendSafeRequestsOnClosedSocket(giveUpOnSilentServer(fetchImpl)) } });
   if ("token" in credentials) return base.with(staticToken(credentials.token)).with(rest());
   const client = base.with(authentication("json", { autoRefresh: false })).with(rest());
   await client.login({ email: credentials.email, password: credentials.password });

@@ -9,7 +9,8 @@ import { spawnSync } from "node:child_process";
 import { closeSync, openSync, readSync } from "node:fs";
 import path from "node:path";
 import { DUMP_SCRIPT, dumpEnv } from "../lib/db/backup";
-import { dockerOrThrow, waitHealthy } from "./lib/docker";
+import { dockerOrThrow, outOfTerminalReach, waitHealthy } from "./lib/docker";
+import { finishInFlightStepsOnCtrlC } from "./lib/interrupt";
 import { REPO_ROOT } from "./lib/stack";
 import { stackEnv } from "./stack-env";
 
@@ -42,6 +43,7 @@ async function main(): Promise<void> {
   }
   if (!custom) throw new Error(`${file} is not a pg_dump custom-format file (made by pulumi destroy or pg_dump -Fc)`);
 
+  const interrupts = finishInFlightStepsOnCtrlC(log);
   const stackName = process.env.TRM_STACK ?? "dev";
   const env = await stackEnv(stackName);
   const db = env.TRM_DB_CONTAINER;
@@ -51,19 +53,25 @@ async function main(): Promise<void> {
   process.env.PGPASSWORD = env.DB_PASSWORD;
 
   log(`dumping the current ${env.DB_DATABASE} first (backups/)`);
-  const safety = spawnSync("sh", ["-c", DUMP_SCRIPT], {
+  const safety = spawnSync(...outOfTerminalReach("sh", ["-c", DUMP_SCRIPT]), {
     cwd: REPO_ROOT,
     env: { ...process.env, ...dumpEnv({ dir: "backups", prefix: `${stackName}-before-restore`, container: db, database: env.DB_DATABASE, user: env.DB_USER, password: env.DB_PASSWORD }) },
     stdio: ["ignore", "inherit", "inherit"],
   });
   if (safety.status !== 0) throw new Error("could not dump the current database first, so nothing was restored");
+  if (interrupts.interrupted()) {
+    log("stopped before changing anything: the database is as it was");
+    return;
+  }
 
   log(`stopping ${env.TRM_DIRECTUS_CONTAINER}`);
   dockerOrThrow(["stop", env.TRM_DIRECTUS_CONTAINER]);
   try {
     const quoted = `"${env.DB_DATABASE}"`;
     log(`recreating ${env.DB_DATABASE} and restoring ${file}`);
-    psql("postgres", `DROP DATABASE IF EXISTS ${quoted} WITH (FORCE)`, `CREATE DATABASE ${quoted}`);
+    // From template0: template1 carries the extension (the image's init created it there) with rows in
+    // its own tables, which the dump's copies of those tables would collide with.
+    psql("postgres", `DROP DATABASE IF EXISTS ${quoted} WITH (FORCE)`, `CREATE DATABASE ${quoted} TEMPLATE template0`);
     psql(env.DB_DATABASE, "CREATE EXTENSION IF NOT EXISTS timescaledb", timescaleHook("timescaledb_pre_restore"));
     const fd = openSync(dump, "r");
     try {
@@ -72,15 +80,20 @@ async function main(): Promise<void> {
       closeSync(fd);
     }
     psql(env.DB_DATABASE, timescaleHook("timescaledb_post_restore"));
-  } finally {
-    log(`starting ${env.TRM_DIRECTUS_CONTAINER}`);
-    dockerOrThrow(["start", env.TRM_DIRECTUS_CONTAINER]);
-    waitHealthy(env.TRM_DIRECTUS_CONTAINER, DIRECTUS_START_TIMEOUT_SECONDS);
+  } catch (error) {
+    // Directus stays stopped: it would only crash on a database half restored
+    throw new Error(
+      `${(error as Error).message}\nthe database is only partly restored and ${env.TRM_DIRECTUS_CONTAINER} is stopped. ` +
+        `Put the dump taken just before back: npm run db:restore -- <the newest backups/${stackName}-before-restore-*.dump>`,
+    );
   }
+  log(`starting ${env.TRM_DIRECTUS_CONTAINER}`);
+  dockerOrThrow(["start", env.TRM_DIRECTUS_CONTAINER]);
+  waitHealthy(env.TRM_DIRECTUS_CONTAINER, DIRECTUS_START_TIMEOUT_SECONDS);
   log(`restored ${file} into stack ${stackName}; Directus is healthy`);
 }
 
 main().catch((error: Error) => {
   console.error(`db:restore: ERROR ${error.message}`);
-  process.exitCode = 1;
+  process.exitCode = process.exitCode || 1;
 });

@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { resendSafeRequestsOnClosedSocket } from "../lib/directus-client";
+import { giveUpOnSilentServer, resendSafeRequestsOnClosedSocket } from "../lib/directus-client";
 
 let server: Server | undefined;
 afterEach(() => new Promise<void>((done) => (server ? server.close(() => done()) : done())));
@@ -49,5 +49,22 @@ describe("resendSafeRequestsOnClosedSocket: the Directus client's fetch", () => 
     await new Promise<void>((done) => server!.close(() => done()));
     server = undefined;
     await expect(resendSafeRequestsOnClosedSocket()(url)).rejects.toThrow(/fetch failed/);
+  });
+});
+
+describe("giveUpOnSilentServer: a Directus that never answers does not hang the caller", () => {
+  it("fails after the timeout, naming the request; an answer in time passes", async () => {
+    server = createServer((req, res) => {
+      if (req.url === "/fast") res.end("ok");
+      // "/silent": never answered
+    });
+    await new Promise<void>((ready) => server!.listen(0, "127.0.0.1", ready));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const fetchWithTimeout = giveUpOnSilentServer(fetch, 300);
+    expect(await (await fetchWithTimeout(`${base}/fast`)).text()).toBe("ok");
+    const started = Date.now();
+    await expect(fetchWithTimeout(`${base}/silent`, { method: "PATCH" })).rejects.toThrow(`Directus did not answer PATCH ${base}/silent within 0.3 s`);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    server.closeAllConnections();
   });
 });

@@ -1,5 +1,6 @@
 /** The Docker CLI for the scripts, the e2e suite and the benchmarks. */
 import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 
 export interface DockerResult {
   ok: boolean;
@@ -10,7 +11,8 @@ export interface DockerResult {
 
 /** Runs `docker <args>`; stdin is `input` (text), or an open file descriptor (a large file, not read into memory). */
 export function docker(args: string[], options: { input?: string; stdinFd?: number } = {}): DockerResult {
-  const result = spawnSync("docker", args, {
+  const [command, argv] = outOfTerminalReach("docker", args);
+  const result = spawnSync(command, argv, {
     encoding: "utf8",
     input: options.input,
     stdio: [options.stdinFd ?? "pipe", "pipe", "pipe"],
@@ -19,6 +21,15 @@ export function docker(args: string[], options: { input?: string; stdinFd?: numb
   if (result.error) throw result.error;
   return { ok: result.status === 0, status: result.status ?? 1, stdout: (result.stdout ?? "").trim(), stderr: (result.stderr ?? "").trim() };
 }
+
+/**
+ * The command in a session of its own where util-linux's setsid exists (Linux): Ctrl-C in the
+ * terminal then interrupts the script, which lets the step in flight finish (scripts/lib/interrupt.ts).
+ */
+export function outOfTerminalReach(command: string, args: string[]): [string, string[]] {
+  return SETSID ? [SETSID, ["--wait", command, ...args]] : [command, args];
+}
+const SETSID = ["/usr/bin/setsid", "/bin/setsid"].find((file) => existsSync(file));
 
 /** `docker <args>`, throwing with Docker's own message when it fails. */
 export function dockerOrThrow(args: string[], options: Parameters<typeof docker>[1] = {}): string {

@@ -3,9 +3,10 @@
  * group, the pulumi CLI included: on the first one the CLI lets the steps in flight finish, saves the
  * state and releases the lock. This process hosts the inline program, so it must outlive that: the
  * first SIGINT only says what happens; a second one stops at once (the next `npm run dev` cleans up
- * what that leaves: a stale lock, pending operations).
+ * what that leaves: a stale lock, pending operations). Scripts that run steps of their own (db:restore)
+ * run them out of the terminal's reach (scripts/lib/docker.ts) and ask `interrupted()` between them.
  */
-export function finishInFlightStepsOnCtrlC(say: (line: string) => void): () => void {
+export function finishInFlightStepsOnCtrlC(say: (line: string) => void): { interrupted: () => boolean } {
   let interrupts = 0;
   const onSigint = () => {
     interrupts += 1;
@@ -18,5 +19,5 @@ export function finishInFlightStepsOnCtrlC(say: (line: string) => void): () => v
     process.exit(130);
   };
   process.on("SIGINT", onSigint);
-  return () => process.off("SIGINT", onSigint);
+  return { interrupted: () => interrupts > 0 };
 }

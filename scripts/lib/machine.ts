@@ -69,7 +69,7 @@ export async function ensureImages(images: string[], log: (line: string) => void
   }
   log(
     "!! STAND-IN IMAGES: no registry here, so offline/standins/build.sh builds local stand-ins under the real names " +
-      "(Debian PostgreSQL 15 + TimescaleDB 2.17.2 + PostGIS; Directus 11.17.4 from npm). Not the upstream images: see offline/README.md.",
+      "(Debian PostgreSQL 15 + PostGIS with a SQL-only TimescaleDB TEST DOUBLE; Directus 11.17.4 from npm). Not the upstream images: see offline/README.md.",
   );
   await runScript(path.join(OFFLINE, "standins", "build.sh"));
   for (const image of images) if (sources[image] !== "present" && sources[image] !== "pulled") sources[image] = "stand-in";
