@@ -31,7 +31,10 @@ interface Boot {
   child: ChildProcess;
   url: string;
   adminPassword: string;
+  /** stdout and stderr as they arrived. */
   output: () => string;
+  /** stderr alone: the script sends everything to stdout. */
+  stderr: () => string;
   exit: Promise<number | null>;
 }
 
@@ -67,10 +70,11 @@ function boot(extraEnv: Record<string, string> = {}, port?: number): Promise<Boo
       detached: true, // its own process group: stop() signals pm2-runtime and Directus together
     });
     let output = "";
+    let stderr = "";
     child.stdout!.on("data", (c) => (output += c));
-    child.stderr!.on("data", (c) => (output += c));
+    child.stderr!.on("data", (c) => ((output += c), (stderr += c)));
     const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-    return { child, url, adminPassword, output: () => output, exit };
+    return { child, url, adminPassword, output: () => output, stderr: () => stderr, exit };
   });
 }
 
@@ -179,6 +183,7 @@ describe("the image start-up script", () => {
     const lines = b.output().trim().split("\n");
     expect(lines.at(-2)).toMatch(/SQL error in 004_broken\.sql:2:1: syntax error at or near "SELEC"/);
     expect(lines.at(-1)).toContain("FAILED at step 1/5 pre-schema migrations (exit 3): Directus was not started");
+    expect(b.stderr()).toBe(""); // one stream, so the order above is the order written, not pipe timing
     expect(b.output()).not.toContain("==> 2/5");
     expect(await tableExists("half_done")).toBe(false);
   }, BOOT_TIMEOUT_MS);

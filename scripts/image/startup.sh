@@ -15,6 +15,11 @@ SCHEMA_SNAPSHOT="${SCHEMA_SNAPSHOT:-$TRM_DIR/snapshots/schema.yaml}"
 export SCHEMA_APPLY_MODE="${SCHEMA_APPLY_MODE:-apply}"
 export SCHEMA_ALLOW_DELETIONS="${SCHEMA_ALLOW_DELETIONS:-false}"
 
+# One stream: stdout and stderr of every step reach `docker logs` (or whatever reads this script) in
+# the order they were written; two pipes give no order between them, so an error could follow the
+# FAILED line that reports it.
+exec 2>&1
+
 log() { echo "[trm-startup] $*"; }
 fail() {
   log "FAILED at step $1 (exit $2): Directus was not started. See the lines above."
