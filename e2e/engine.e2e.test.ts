@@ -20,7 +20,7 @@ import { dockerOrThrow, waitHealthy } from "../scripts/lib/docker";
 import { isAlive } from "../scripts/lib/recover";
 import { readOutputs } from "../scripts/lib/stack";
 import { startDockerStack, type DockerStack } from "../tools/plain-docker-stack";
-import { changedSteps, changes, engineRun, engineStack, run, seconds, startEngineRun, stepStarted, type EngineStack } from "./support";
+import { changedSteps, changes, engineRun, engineStack, run, seconds, startEngineRun, stepStarted, timerInto, type EngineStack } from "./support";
 
 const STACK = "engine";
 const IMAGE = "trm-directus:engine-e2e";
@@ -32,14 +32,7 @@ const log = (line: string) => console.log(`engine e2e: ${line}`);
 let target: EngineStack;
 let containers: DockerStack;
 
-async function timed<T>(key: string, fn: () => Promise<T>): Promise<T> {
-  const started = Date.now();
-  try {
-    return await fn();
-  } finally {
-    timings[key] = seconds(started);
-  }
-}
+const timed = timerInto(timings);
 
 const admin = () => connectDirectus(containers.directusUrl, { email: ADMIN_EMAIL, password: target.secrets.adminPassword });
 

@@ -25,7 +25,7 @@ import { DEFAULT_DATABASE_IMAGE } from "../lib/stack-config";
 import { docker } from "../scripts/lib/docker";
 import { useFreePorts } from "../scripts/ci-ports";
 import { ensureSecrets, readOutputs } from "../scripts/lib/stack";
-import { changedSteps, changes, engineRun, engineStack, seconds, type EngineRun, type EngineStack } from "./support";
+import { changedSteps, changes, engineRun, engineStack, timerInto, type EngineRun, type EngineStack } from "./support";
 
 const STACK = "e2e";
 const timings: Record<string, number> = {};
@@ -38,14 +38,7 @@ let env: NodeJS.ProcessEnv;
 let outputs: Record<string, any>;
 let secrets: Record<string, string>;
 
-async function timed<T>(key: string, fn: () => Promise<T>): Promise<T> {
-  const started = Date.now();
-  try {
-    return await fn();
-  } finally {
-    timings[key] = seconds(started);
-  }
-}
+const timed = timerInto(timings);
 
 const secretEnv = (name: string): string => outputs.portainerStack.env.find((e: { name: string }) => e.name === name).value;
 

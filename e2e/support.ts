@@ -56,6 +56,18 @@ export function seconds(since: number): number {
   return Math.round((Date.now() - since) / 100) / 10;
 }
 
+/** A `timed(key, fn)` that records into `timings` how many seconds each awaited step took, failed ones too. */
+export function timerInto(timings: Record<string, number>) {
+  return async <T>(key: string, fn: () => Promise<T>): Promise<T> => {
+    const started = Date.now();
+    try {
+      return await fn();
+    } finally {
+      timings[key] = seconds(started);
+    }
+  };
+}
+
 export interface EngineStack {
   /** The stack without a program: outputs, config, export. Operations go through engineRun (a process of its own). */
   stack: Stack;
