@@ -25,7 +25,7 @@ import { NotReadyError, waitUntilReady } from "./lib/ready";
 import {
   dataResourceUrns, dockerObjectsOf, dockerResourceUrns, findDockerDrift, newestBackup, recoverInterruptedRun,
 } from "./lib/recover";
-import { describeFailure, ensureSecrets, openStack, readOutputs, REPO_ROOT, streamErrors, streamOutput } from "./lib/stack";
+import { describeFailure, ensureSecrets, openStack, readOutputs, REPO_ROOT, stackConfigFile, streamErrors, streamOutput } from "./lib/stack";
 import { envFromOutputs, type StackOutputs } from "./stack-env";
 
 const log = (line: string) => console.log(`dev: ${line}`);
@@ -59,7 +59,8 @@ export async function prepare(stackName: string): Promise<{ stack: Stack; pulumi
   ]);
   const stack = await step("4/6 stack, secrets and plugins", async () => {
     const opened = await openStack(stackName, { pulumi: pulumi.command, env: engineEnv(pulumi) });
-    for (const key of await ensureSecrets(opened)) log(`generated ${key} (stored encrypted in Pulumi.${stackName}.yaml)`);
+    const stackFile = path.relative(REPO_ROOT, stackConfigFile(REPO_ROOT, stackName));
+    for (const key of await ensureSecrets(opened)) log(`generated ${key} (stored encrypted in ${stackFile}, this clone's own)`);
     await ensurePlugins(opened.workspace, { canDownload: !pulumi.offline, log });
     return opened;
   });

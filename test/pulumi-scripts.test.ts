@@ -13,7 +13,7 @@ import { describe, expect, it } from "vitest";
 import { ensurePlugins, MissingPluginsError, missingPlugins, requiredPlugins, type Plugin } from "../scripts/lib/plugins";
 import { findPulumi, pulumiCacheRoot, type PulumiSources } from "../scripts/lib/pulumi-cli";
 import { dockerObjectsOf, isAlive, newestBackup, readLocks, releaseStaleLocks } from "../scripts/lib/recover";
-import { describeFailure, loadProgram, pulumiEnv, REPO_ROOT } from "../scripts/lib/stack";
+import { addTeamSettings, describeFailure, loadProgram, pulumiEnv, REPO_ROOT, stackConfigFile } from "../scripts/lib/stack";
 
 const cli = (name: string) => ({ command: name }) as unknown as PulumiCommand;
 
@@ -258,5 +258,27 @@ describe("recovering from an interrupted run", () => {
     expect(newestBackup(dir, "dev")).toBe(path.join(dir, "dev-before-restore-20261130T100000Z.dump"));
     expect(newestBackup(dir, "e2e")).toBeUndefined();
     expect(newestBackup(path.join(dir, "missing"), "dev")).toBeUndefined();
+  });
+});
+
+describe("the team's settings and the clone's stack file", () => {
+  it("keeps each clone's stack files (secrets, passphrase salt) beside its untracked state", () => {
+    expect(stackConfigFile(REPO_ROOT, "dev")).toBe(path.join(REPO_ROOT, ".pulumi-state", "config", "Pulumi.dev.yaml"));
+    const ignored = spawnSync("git", ["check-ignore", "-q", ".pulumi-state/config/Pulumi.dev.yaml"], { cwd: REPO_ROOT });
+    expect(ignored.status).toBe(0);
+  });
+
+  it("adds the tracked settings the clone's file lacks, and keeps a value the clone set itself", async () => {
+    const workDir = mkdtempSync(path.join(os.tmpdir(), "trm-team-"));
+    writeFileSync(path.join(workDir, "Pulumi.dev.yaml"), "config:\n  trm-directus:dbPort: \"54320\"\n  trm-directus:adminEmail: admin@trm.dev\n  trm-directus:postgis: true\n");
+    const set: Record<string, { value: string }>[] = [];
+    const stack = {
+      name: "dev",
+      getAllConfig: async () => ({ "trm-directus:dbPort": { value: "54999", secret: false }, "trm-directus:dbPassword": { value: "x", secret: true } }),
+      setAllConfig: async (values: Record<string, { value: string }>) => void set.push(values),
+    } as unknown as Stack;
+    expect(await addTeamSettings(stack, workDir)).toEqual(["trm-directus:adminEmail", "trm-directus:postgis"]);
+    expect(set).toEqual([{ "trm-directus:adminEmail": { value: "admin@trm.dev" }, "trm-directus:postgis": { value: "true" } }]);
+    expect(await addTeamSettings({ ...stack, name: "other" } as unknown as Stack, workDir)).toEqual([]);
   });
 });

@@ -10,9 +10,10 @@
  */
 import { CommandError, LocalWorkspace, type PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { parse } from "yaml";
 import { SECRET_KEYS } from "../../lib/stack-config";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
@@ -61,14 +62,44 @@ export function pulumiEnv(workDir: string, env: NodeJS.ProcessEnv = process.env)
   return Object.fromEntries(Object.entries(result).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }
 
-/** Selects the stack, creating it (and the local backend) on first use. */
+/**
+ * Selects the stack, creating it (and the local backend) on first use, with the team's settings for
+ * it (the tracked Pulumi.<stack>.yaml) added where the clone's stack file lacks them.
+ */
 export async function openStack(stackName: string, options: StackOptions): Promise<Stack> {
   const workDir = options.workDir ?? REPO_ROOT;
   const workspace = { workDir, pulumiCommand: options.pulumi, envVars: pulumiEnv(workDir, options.env) };
-  if (options.program === false) return LocalWorkspace.createOrSelectStack({ stackName, workDir }, workspace);
-  const program = loadProgram(path.join(workDir, options.program ?? DEFAULT_PROGRAM));
-  // projectName only names a project that has no Pulumi.yaml; ours has one, and the workspace reads it
-  return LocalWorkspace.createOrSelectStack({ stackName, projectName: "trm-directus", program: inFolder(workDir, program) }, workspace);
+  const stack =
+    options.program === false
+      ? await LocalWorkspace.createOrSelectStack({ stackName, workDir }, workspace)
+      : // projectName only names a project that has no Pulumi.yaml; ours has one, and the workspace reads it
+        await LocalWorkspace.createOrSelectStack(
+          { stackName, projectName: "trm-directus", program: inFolder(workDir, loadProgram(path.join(workDir, options.program ?? DEFAULT_PROGRAM))) },
+          workspace,
+        );
+  await addTeamSettings(stack, workDir);
+  return stack;
+}
+
+/**
+ * The tracked Pulumi.<stack>.yaml holds the team's settings; Pulumi reads the clone's own stack file
+ * (Pulumi.yaml `stackConfigDir`), which also holds the clone's secrets and passphrase salt. Keys the
+ * clone's file lacks are added from the tracked one; a value the clone set itself is kept.
+ */
+export async function addTeamSettings(stack: Stack, workDir: string): Promise<string[]> {
+  const file = path.join(workDir, `Pulumi.${stack.name}.yaml`);
+  if (!existsSync(file)) return [];
+  const team = (parse(readFileSync(file, "utf8"))?.config ?? {}) as Record<string, unknown>;
+  const current = await stack.getAllConfig();
+  const missing = Object.entries(team).filter(([key, value]) => !(key in current) && (typeof value !== "object" || value === null));
+  if (missing.length > 0) await stack.setAllConfig(Object.fromEntries(missing.map(([key, value]) => [key, { value: String(value) }])));
+  return missing.map(([key]) => key);
+}
+
+/** Where Pulumi keeps this clone's stack files (Pulumi.yaml `stackConfigDir`). */
+export function stackConfigFile(workDir: string, stackName: string): string {
+  const project = parse(readFileSync(path.join(workDir, "Pulumi.yaml"), "utf8")) as { stackConfigDir?: string };
+  return path.join(workDir, project.stackConfigDir ?? ".", `Pulumi.${stackName}.yaml`);
 }
 
 /** The function a program module exports (`export = async function ...`), as the language host would call it. */
@@ -97,7 +128,7 @@ const SECRET_GENERATORS: Record<(typeof SECRET_KEYS)[number], () => string> = {
   directusSecret: () => randomBytes(32).toString("hex"),
 };
 
-/** Sets every missing secret to a generated value, encrypted in Pulumi.<stack>.yaml; returns the keys it set. */
+/** Sets every missing secret to a generated value, encrypted in the clone's stack file; returns the keys it set. */
 export async function ensureSecrets(stack: Stack): Promise<string[]> {
   const config = await stack.getAllConfig();
   const project = (await stack.workspace.projectSettings()).name;
