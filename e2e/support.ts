@@ -11,6 +11,7 @@ import path from "node:path";
 import { parse, stringify } from "yaml";
 import { SECRET_KEYS } from "../lib/stack-config";
 import { useFreePorts } from "../scripts/ci-ports";
+import { docker } from "../scripts/lib/docker";
 import { ensureDocker, ensureImages, stackImages } from "../scripts/lib/machine";
 import { engineEnv, findPulumi, pinnedPulumiVersion, realPulumiSources } from "../scripts/lib/pulumi-cli";
 import { ensureSecrets, openStack } from "../scripts/lib/stack";
@@ -100,6 +101,7 @@ export async function engineStack(
   timings.toolchain = seconds(started);
   log(`pulumi ${pulumi.command.version} (${pulumi.source})`);
 
+  removeDockerObjectsOf(name, log);
   const project = projectCopy();
   const config = parse(readFileSync(path.join(project, "Pulumi.ci.yaml"), "utf8")) as { config: Record<string, string> };
   for (const [key, value] of Object.entries(overrides)) config.config[`trm-directus:${key}`] = value;
@@ -118,6 +120,23 @@ export async function engineStack(
   await useFreePorts(stack);
   const secrets = Object.fromEntries(await Promise.all(SECRET_KEYS.map(async (k) => [k, (await stack.getConfig(k)).value])));
   return { stack, name, project, env, secrets };
+}
+
+/**
+ * A fresh stack needs a clean slate: containers, networks and volumes an earlier, failed run of the
+ * same stack name left behind (its data volume would keep the old run's database password).
+ */
+function removeDockerObjectsOf(stackName: string, log: (line: string) => void): void {
+  const filter = ["--filter", `name=trm-${stackName}-`];
+  const list = (args: string[]) => docker(args).stdout.split("\n").filter(Boolean);
+  const containers = list(["ps", "-aq", ...filter]);
+  const networks = list(["network", "ls", "-q", ...filter]);
+  const volumes = list(["volume", "ls", "-q", ...filter]);
+  if (containers.length + networks.length + volumes.length === 0) return;
+  log(`removing what an earlier run of stack ${stackName} left in Docker: ${containers.length} container(s), ${networks.length} network(s), ${volumes.length} volume(s)`);
+  if (containers.length > 0) docker(["rm", "-f", ...containers]);
+  if (networks.length > 0) docker(["network", "rm", ...networks]);
+  if (volumes.length > 0) docker(["volume", "rm", ...volumes]);
 }
 
 function writePassphrase(project: string): string {
