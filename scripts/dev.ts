@@ -16,7 +16,7 @@
  */
 import type { Stack } from "@pulumi/pulumi/automation";
 import path from "node:path";
-import { dockerOrThrow } from "./lib/docker";
+import { dockerOrThrow, waitHealthy } from "./lib/docker";
 import { finishInFlightStepsOnCtrlC } from "./lib/interrupt";
 import { ensureDocker, ensureImages, stackImages } from "./lib/machine";
 import { ensurePlugins } from "./lib/plugins";
@@ -70,30 +70,38 @@ export async function prepare(stackName: string): Promise<{ stack: Stack; pulumi
 /**
  * `pulumi up`, converging from whatever state the machine is in: first a lock of a run that is gone,
  * operations a killed run left pending, and the Docker objects (stopped containers started, missing
- * ones re-read so the up recreates them; the seed is not read then, Directus may be the thing missing).
- * When the database itself came back new, its migrations and seed are re-read and applied again.
+ * ones re-read so the up recreates them). Nothing reads the seed until the containers are back
+ * (Directus may be what is missing); then `--refresh` refreshes everything, and a database that came
+ * back new has its migrations and seed re-read and applied again.
  */
 export async function upConverging(stack: Stack, stackName: string, options: { refresh: boolean }): Promise<void> {
   const streams = { onOutput: streamOutput, onError: streamErrors };
   await recoverInterruptedRun(stack, log);
-  const drift = findDockerDrift(dockerObjectsOf(await readOutputs(stack)));
+  const objects = dockerObjectsOf(await readOutputs(stack));
+  const drift = findDockerDrift(objects);
   for (const name of drift.stopped) {
     dockerOrThrow(["start", name]);
     log(`started ${name}: it was stopped`);
   }
+  for (const name of drift.stopped) waitHealthy(name, CONTAINER_START_TIMEOUT_SECONDS);
   if (drift.dataVolumeLost) warnDataLost(stackName);
-  if (drift.missing.length > 0) {
+  const recovering = drift.missing.length > 0;
+  if (recovering) {
     log(`missing in Docker: ${drift.missing.join(", ")}: re-reading the stack's containers, network and volumes so this up recreates them`);
     await stack.refresh({ ...streams, target: await dockerResourceUrns(stack) });
   }
-  await stack.up({ ...streams, refresh: options.refresh });
-  const databaseIsNew = drift.dataVolumeLost || drift.missing.some((name) => name.endsWith("-db"));
-  if (databaseIsNew && !options.refresh) {
+  await stack.up({ ...streams, refresh: options.refresh && !recovering });
+  if (recovering && options.refresh) {
+    await stack.up({ ...streams, refresh: true });
+  } else if (drift.dataVolumeLost || drift.missing.includes(objects.databaseContainer ?? "")) {
     log("the database container is new: re-reading its migrations and seed, then applying what it lacks");
     await stack.refresh({ ...streams, target: await dataResourceUrns(stack) });
     await stack.up(streams);
   }
 }
+
+/** A container that was stopped boots again: migrations and schema checks, then Directus. */
+const CONTAINER_START_TIMEOUT_SECONDS = 300;
 
 function warnDataLost(stackName: string): void {
   const dump = newestBackup(path.join(REPO_ROOT, "backups"), stackName);

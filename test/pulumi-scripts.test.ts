@@ -237,13 +237,13 @@ describe("recovering from an interrupted run", () => {
   });
 
   it("names the stack's Docker objects from its outputs, the data volume apart", () => {
-    expect(dockerObjectsOf({})).toEqual({ containers: [], networks: [], volumes: [], dataVolume: undefined });
+    expect(dockerObjectsOf({})).toEqual({ containers: [], databaseContainer: undefined, networks: [], volumes: [], dataVolume: undefined });
     expect(
       dockerObjectsOf({
         databaseContainer: "trm-dev-db", directusContainer: "trm-dev-directus", networkName: "trm-dev-net",
         volumes: { data: "trm-dev-pgdata", uploads: "trm-dev-uploads" },
       }),
-    ).toEqual({ containers: ["trm-dev-db", "trm-dev-directus"], networks: ["trm-dev-net"], volumes: ["trm-dev-pgdata", "trm-dev-uploads"], dataVolume: "trm-dev-pgdata" });
+    ).toEqual({ containers: ["trm-dev-db", "trm-dev-directus"], databaseContainer: "trm-dev-db", networks: ["trm-dev-net"], volumes: ["trm-dev-pgdata", "trm-dev-uploads"], dataVolume: "trm-dev-pgdata" });
   });
 
   it("finds the newest dump of a stack by time, not by name", () => {

@@ -119,6 +119,8 @@ export async function resolvePendingOperations(stack: Stack, log: (line: string)
 
 export interface DockerObjects {
   containers: string[];
+  /** The database's container (when it is new, so is the database Directus sees). */
+  databaseContainer?: string;
   networks: string[];
   volumes: string[];
   /** The database's data volume (its loss means an empty database). */
@@ -152,6 +154,7 @@ export function findDockerDrift(objects: DockerObjects): DockerDrift {
 export function dockerObjectsOf(outputs: Record<string, any>): DockerObjects {
   return {
     containers: [outputs.databaseContainer, outputs.directusContainer].filter(Boolean),
+    databaseContainer: outputs.databaseContainer,
     networks: [outputs.networkName].filter(Boolean),
     volumes: Object.values((outputs.volumes ?? {}) as Record<string, string>),
     dataVolume: outputs.volumes?.data,
