@@ -270,13 +270,16 @@ describe("the team's settings and the clone's stack file", () => {
 
   it("adds the tracked settings the clone's file lacks, and keeps a value the clone set itself", async () => {
     const workDir = mkdtempSync(path.join(os.tmpdir(), "trm-team-"));
+    writeFileSync(path.join(workDir, "Pulumi.yaml"), "name: trm-directus\nstackConfigDir: .pulumi-state/config\n");
     writeFileSync(path.join(workDir, "Pulumi.dev.yaml"), "config:\n  trm-directus:dbPort: \"54320\"\n  trm-directus:adminEmail: admin@trm.dev\n  trm-directus:postgis: true\n");
+    mkdirSync(path.join(workDir, ".pulumi-state", "config"), { recursive: true });
+    writeFileSync(
+      path.join(workDir, ".pulumi-state", "config", "Pulumi.dev.yaml"),
+      "encryptionsalt: v1:x\nconfig:\n  trm-directus:dbPort: \"54999\"\n  trm-directus:dbPassword:\n    secure: v1:y\n",
+    );
     const set: Record<string, { value: string }>[] = [];
-    const stack = {
-      name: "dev",
-      getAllConfig: async () => ({ "trm-directus:dbPort": { value: "54999", secret: false }, "trm-directus:dbPassword": { value: "x", secret: true } }),
-      setAllConfig: async (values: Record<string, { value: string }>) => void set.push(values),
-    } as unknown as Stack;
+    // Pulumi.yaml's defaults count as set for getAllConfig; they must not hide a team setting
+    const stack = { name: "dev", setAllConfig: async (values: Record<string, { value: string }>) => void set.push(values) } as unknown as Stack;
     expect(await addTeamSettings(stack, workDir)).toEqual(["trm-directus:adminEmail", "trm-directus:postgis"]);
     expect(set).toEqual([{ "trm-directus:adminEmail": { value: "admin@trm.dev" }, "trm-directus:postgis": { value: "true" } }]);
     expect(await addTeamSettings({ ...stack, name: "other" } as unknown as Stack, workDir)).toEqual([]);

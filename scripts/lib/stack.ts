@@ -87,13 +87,16 @@ export async function openStack(stackName: string, options: StackOptions): Promi
  * clone's file lacks are added from the tracked one; a value the clone set itself is kept.
  */
 export async function addTeamSettings(stack: Stack, workDir: string): Promise<string[]> {
-  const file = path.join(workDir, `Pulumi.${stack.name}.yaml`);
-  if (!existsSync(file)) return [];
-  const team = (parse(readFileSync(file, "utf8"))?.config ?? {}) as Record<string, unknown>;
-  const current = await stack.getAllConfig();
-  const missing = Object.entries(team).filter(([key, value]) => !(key in current) && (typeof value !== "object" || value === null));
+  const team = readConfigSection(path.join(workDir, `Pulumi.${stack.name}.yaml`));
+  // the clone's file itself: getAllConfig would count Pulumi.yaml's defaults as set
+  const own = readConfigSection(stackConfigFile(workDir, stack.name));
+  const missing = Object.entries(team).filter(([key, value]) => !(key in own) && (typeof value !== "object" || value === null));
   if (missing.length > 0) await stack.setAllConfig(Object.fromEntries(missing.map(([key, value]) => [key, { value: String(value) }])));
   return missing.map(([key]) => key);
+}
+
+function readConfigSection(file: string): Record<string, unknown> {
+  return existsSync(file) ? ((parse(readFileSync(file, "utf8"))?.config ?? {}) as Record<string, unknown>) : {};
 }
 
 /** Where Pulumi keeps this clone's stack files (Pulumi.yaml `stackConfigDir`). */
