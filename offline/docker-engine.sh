@@ -58,7 +58,11 @@ if docker info >/dev/null 2>&1; then
   exit 0
 fi
 
-if pgrep -x dockerd >/dev/null 2>&1; then
+# A dockerd that runs: pidof passes over zombies (an engine that was stopped but not reaped, where
+# nothing reaps orphans), which pgrep would count.
+dockerd_running() { pidof dockerd >/dev/null 2>&1; }
+
+if dockerd_running; then
   say "dockerd is running but not answering yet; waiting (log: $LOG_FILE)"
 else
   say "starting dockerd in the background (log: $LOG_FILE)"
@@ -79,7 +83,7 @@ until docker info >/dev/null 2>&1; do
     tail -n 15 "$LOG_FILE" >&2 2>/dev/null || true
     die "Docker engine did not answer 'docker info' within ${TIMEOUT}s (see $LOG_FILE)"
   fi
-  if ! pgrep -x dockerd >/dev/null 2>&1; then
+  if ! dockerd_running; then
     say "last lines of $LOG_FILE:"
     tail -n 15 "$LOG_FILE" >&2 2>/dev/null || true
     die "dockerd exited during start-up (see $LOG_FILE)"

@@ -9,8 +9,8 @@ import { connectDirectus, type DirectusCredentials } from "../lib/directus-clien
 import { seedDirectus } from "../lib/seed/apply";
 import { loadSeedFile } from "../lib/seed/data";
 import { SettingsError } from "../lib/db/settings";
+import { DEFAULT_SEED_FILE } from "../lib/stack-config";
 
-export const DEFAULT_SEED_FILE = "seed/rally-albania-2026.yaml";
 
 function readTarget(env: NodeJS.ProcessEnv): { url: string; credentials: DirectusCredentials } {
   const problems: string[] = [];
