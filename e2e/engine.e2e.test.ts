@@ -17,7 +17,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectDirectus } from "../lib/directus-client";
 import { dockerOrThrow, waitHealthy } from "../scripts/lib/docker";
-import { isAlive } from "../scripts/lib/recover";
+import { isAlive, stopOrphanedPlugins } from "../scripts/lib/recover";
 import { readOutputs } from "../scripts/lib/stack";
 import { startDockerStack, type DockerStack } from "../tools/plain-docker-stack";
 import { changedSteps, changes, engineRun, engineStack, run, seconds, startEngineRun, stepStarted, timerInto, type EngineStack } from "./support";
@@ -233,6 +233,8 @@ describe("the real engine with the project's dynamic resources", () => {
     expect(next.stderr).toContain("dropped the pending update of post-schema-migrations");
     expect(changes(next.changeSummary)).toEqual({ update: 1 });
     expect(await query("SELECT filename FROM migrations_applied WHERE filename = '109_e2e_slow.sql'")).toHaveLength(1);
+    expect(next.stderr).toMatch(/stopped .*dynamic-provider.*: a plugin the killed run left running/);
+    expect(stopOrphanedPlugins(target.project)).toEqual([]);
   });
 
   it("SIGINT while the seed is applied: the next run converges", async () => {

@@ -12,7 +12,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ensurePlugins, MissingPluginsError, missingPlugins, requiredPlugins, type Plugin } from "../scripts/lib/plugins";
 import { findPulumi, pulumiCacheRoot, type PulumiSources } from "../scripts/lib/pulumi-cli";
-import { dockerObjectsOf, isAlive, newestBackup, readLocks, releaseStaleLocks } from "../scripts/lib/recover";
+import { dockerObjectsOf, isAlive, newestBackup, readLocks, releaseStaleLocks, stopOrphanedPlugins } from "../scripts/lib/recover";
 import { addTeamSettings, describeFailure, loadProgram, pulumiEnv, REPO_ROOT, stackConfigFile } from "../scripts/lib/stack";
 
 const cli = (name: string) => ({ command: name }) as unknown as PulumiCommand;
@@ -283,5 +283,23 @@ describe("the team's settings and the clone's stack file", () => {
     expect(await addTeamSettings(stack, workDir)).toEqual(["trm-directus:adminEmail", "trm-directus:postgis"]);
     expect(set).toEqual([{ "trm-directus:adminEmail": { value: "admin@trm.dev" }, "trm-directus:postgis": { value: "true" } }]);
     expect(await addTeamSettings({ ...stack, name: "other" } as unknown as Stack, workDir)).toEqual([]);
+  });
+});
+
+describe("stopOrphanedPlugins", () => {
+  it("stops a plugin process a killed engine left to init in this project folder, and nothing else", async () => {
+    const project = mkdtempSync(path.join(os.tmpdir(), "trm-orphans-"));
+    const elsewhere = mkdtempSync(path.join(os.tmpdir(), "trm-orphans-other-"));
+    // an orphan (its parent shell exits at once) whose command line reads like the dynamic-provider host
+    const orphanIn = (dir: string) =>
+      spawnSync("sh", ["-c", `cd ${dir} && (node -e "setTimeout(() => {}, 60000)" ./node_modules/@pulumi/pulumi/cmd/dynamic-provider 127.0.0.1:1 &)`], { stdio: "ignore" });
+    orphanIn(project);
+    orphanIn(elsewhere);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const stopped = stopOrphanedPlugins(project);
+    expect(stopped).toHaveLength(1);
+    expect(stopped[0]).toMatch(/^the dynamic-provider host \(pid \d+\)$/);
+    expect(stopOrphanedPlugins(project)).toEqual([]);
+    expect(stopOrphanedPlugins(elsewhere)).toHaveLength(1); // the other folder's was left alone until now
   });
 });

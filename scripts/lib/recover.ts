@@ -6,7 +6,7 @@
  * them). Plain functions over the Automation API and the Docker CLI.
  */
 import type { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -67,6 +67,32 @@ export async function releaseStaleLocks(
   }
   for (const lock of locks) log(`released the lock of a run that no longer exists (pid ${lock.pid}, ${lock.timestamp})`);
   await stack.cancel();
+  const workDir = (stack.workspace as LocalWorkspace | undefined)?.workDir;
+  if (workDir) for (const orphan of stopOrphanedPlugins(workDir)) log(`stopped ${orphan}: a plugin the killed run left running`);
+}
+
+/**
+ * The plugins of a killed engine (dynamic-provider hosts, provider binaries) outlive it, adopted by
+ * init, idle: stop those that ran in this project folder. Linux only (/proc); elsewhere none is found.
+ */
+export function stopOrphanedPlugins(workDir: string): string[] {
+  if (!existsSync("/proc")) return [];
+  const stopped: string[] = [];
+  for (const pid of readdirSync("/proc").filter((entry) => /^\d+$/.test(entry))) {
+    try {
+      const command = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim();
+      const parent = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ")[1];
+      const isPlugin = /cmd\/dynamic-provider|pulumi-resource-/.test(command);
+      if (isPlugin && parent === "1" && realpathSync(`/proc/${pid}/cwd`) === realpathSync(workDir)) {
+        process.kill(Number(pid), "SIGTERM");
+        const name = /cmd\/dynamic-provider/.test(command) ? "the dynamic-provider host" : path.basename(command.split(" ")[0]);
+        stopped.push(`${name} (pid ${pid})`);
+      }
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return stopped;
 }
 
 /**
