@@ -59,8 +59,11 @@ if docker info >/dev/null 2>&1; then
 fi
 
 # A dockerd that runs: pidof passes over zombies (an engine that was stopped but not reaped, where
-# nothing reaps orphans), which pgrep would count.
-dockerd_running() { pidof dockerd >/dev/null 2>&1; }
+# nothing reaps orphans), which pgrep would count. The one started here is followed by its pid: for a
+# moment after the start it is still called setsid/nohup/nice, before they exec dockerd.
+STARTED=""
+running_pid() { local state; state=$(ps -o stat= -p "$1" 2>/dev/null) && [ "${state#Z}" = "$state" ]; }
+dockerd_running() { pidof dockerd >/dev/null 2>&1 || { [ -n "$STARTED" ] && running_pid "$STARTED"; }; }
 
 if dockerd_running; then
   say "dockerd is running but not answering yet; waiting (log: $LOG_FILE)"
@@ -74,6 +77,7 @@ else
   # setsid + nohup: the engine outlives this script and the shell that ran it.
   # ... at normal priority, whatever ours is (.ci/run starts this niced), or every container would be niced.
   setsid nohup nice -n "$((-$(nice)))" dockerd >>"$LOG_FILE" 2>&1 </dev/null &
+  STARTED=$!
 fi
 
 deadline=$((SECONDS + TIMEOUT))
