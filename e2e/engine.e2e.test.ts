@@ -256,9 +256,12 @@ describe("the real engine with the project's dynamic resources", () => {
     await stepStarted(running, "update", "seed");
     running.signal("SIGKILL");
     await running.finished;
+    // The seed's step takes a fraction of a second: the kill lands before the engine recorded it as
+    // pending, while it is pending, or after it was recorded. Every case must converge.
+    const pending = (await target.stack.exportStack()).deployment.pending_operations ?? [];
     const next = await timed("recover.sigkillSeed", () => engineRun(target, "up", program));
-    expect(next.stderr).toContain("dropped the pending update of seed");
-    expect(changes(next.changeSummary)).toEqual({ update: 1 });
+    if (pending.length > 0) expect(next.stderr).toContain("dropped the pending update of seed");
+    expect([{}, { update: 1 }]).toContainEqual(changes(next.changeSummary));
     expect(await className("M-6")).toBe("MOTO Senior, 450cc and over");
     expect(changes((await engineRun(target, "up", program)).changeSummary)).toEqual({});
   });
