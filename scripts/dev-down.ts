@@ -7,10 +7,8 @@
 import { spawnSync } from "node:child_process";
 import { prepare, step } from "./dev";
 import { finishInFlightStepsOnCtrlC } from "./lib/interrupt";
-import { ensurePlugins } from "./lib/plugins";
-import { recoverInterruptedRun } from "./lib/recover";
-import { engineEnv, findPulumi, pinnedPulumiVersion, realPulumiSources } from "./lib/pulumi-cli";
-import { describeFailure, openStack, readOutputs, streamErrors, streamOutput } from "./lib/stack";
+import { stackForOperation } from "./lib/pulumi-cli";
+import { describeFailure, readOutputs, streamErrors, streamOutput } from "./lib/stack";
 
 const log = (line: string) => console.log(`dev:down: ${line}`);
 
@@ -18,10 +16,7 @@ async function main(): Promise<void> {
   finishInFlightStepsOnCtrlC(log);
   const reset = process.argv.includes("--reset");
   const stackName = process.argv.slice(2).find((a) => !a.startsWith("--")) ?? "dev";
-  const pulumi = await findPulumi(pinnedPulumiVersion(), realPulumiSources, log);
-  const stack = await openStack(stackName, { pulumi: pulumi.command, env: engineEnv(pulumi) });
-  await ensurePlugins(stack.workspace, { canDownload: !pulumi.offline, log });
-  await recoverInterruptedRun(stack, log);
+  const stack = await stackForOperation(stackName, log);
   const outputs = await readOutputs<{ volumes?: Record<string, string> }>(stack);
   const volumes = Object.values(outputs.volumes ?? {});
   await step("pulumi destroy", () => stack.destroy({ onOutput: streamOutput, onError: streamErrors }), log);

@@ -15,10 +15,8 @@ import { appendFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { finishInFlightStepsOnCtrlC } from "./lib/interrupt";
-import { ensurePlugins } from "./lib/plugins";
-import { recoverInterruptedRun } from "./lib/recover";
-import { engineEnv, findPulumi, pinnedPulumiVersion, realPulumiSources } from "./lib/pulumi-cli";
-import { DEFAULT_PROGRAM, describeFailure, openStack, pulumiEnv, REPO_ROOT, streamErrors, streamOutput } from "./lib/stack";
+import { engineEnv, findPulumi, pinnedPulumiVersion, realPulumiSources, stackForOperation } from "./lib/pulumi-cli";
+import { DEFAULT_PROGRAM, describeFailure, pulumiEnv, REPO_ROOT, streamErrors, streamOutput } from "./lib/stack";
 
 const OPERATIONS = ["up", "preview", "refresh", "destroy"] as const;
 type Operation = (typeof OPERATIONS)[number];
@@ -38,11 +36,7 @@ async function runOperation(operation: Operation, argv: string[]): Promise<void>
       events: { type: "string" },
     },
   });
-  const pulumi = await findPulumi(pinnedPulumiVersion(), realPulumiSources, log);
-  const stack = await openStack(values.stack, { pulumi: pulumi.command, env: engineEnv(pulumi), program: values.program });
-  // Only the whole program uses the provider plugins; the engine program is made of dynamic resources.
-  if (values.program === DEFAULT_PROGRAM) await ensurePlugins(stack.workspace, { canDownload: !pulumi.offline, log });
-  await recoverInterruptedRun(stack, log);
+  const stack = await stackForOperation(values.stack, log, values.program);
   if (values.events) writeFileSync(values.events, "");
   const result = await operate(stack, operation, {
     onOutput: streamOutput,

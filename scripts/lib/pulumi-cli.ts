@@ -9,7 +9,9 @@ import os from "node:os";
 import path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { runScript } from "./machine";
-import { openStack, REPO_ROOT, type StackOptions } from "./stack";
+import { ensurePlugins } from "./plugins";
+import { recoverInterruptedRun } from "./recover";
+import { DEFAULT_PROGRAM, openStack, REPO_ROOT, type StackOptions } from "./stack";
 
 export type PulumiSource = "path" | "cache" | "built" | "download" | "offline";
 
@@ -109,4 +111,17 @@ function atLeast(command: PulumiCommand | undefined, version: string): PulumiCom
 
 function firstLine(error: unknown): string {
   return String((error as Error)?.message ?? error).split("\n")[0];
+}
+
+/**
+ * The stack ready for an operation (up, preview, refresh, destroy): the CLI, the program inline, the
+ * provider plugins the whole program needs (the e2e's engine program needs none), and what an
+ * interrupted run left behind cleared.
+ */
+export async function stackForOperation(stackName: string, log: (line: string) => void, program = DEFAULT_PROGRAM): Promise<Stack> {
+  const pulumi = await findPulumi(pinnedPulumiVersion(), realPulumiSources, log);
+  const stack = await openStack(stackName, { pulumi: pulumi.command, env: engineEnv(pulumi), program });
+  if (program === DEFAULT_PROGRAM) await ensurePlugins(stack.workspace, { canDownload: !pulumi.offline, log });
+  await recoverInterruptedRun(stack, log);
+  return stack;
 }
