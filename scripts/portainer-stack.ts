@@ -5,14 +5,132 @@
  * With PORTAINER_URL, PORTAINER_API_KEY, PORTAINER_ENDPOINT_ID (and PORTAINER_STACK_NAME, default
  * trm-directus) it also creates or updates that stack through Portainer's API.
  * TRM_STACK picks the Pulumi stack (default dev).
+ *
+ * npm run portainer:stack -- --redeploy <image>: what CI runs after pushing <image>. The stack is
+ * rendered from a stack's config (TRM_STACK, default stage: Pulumi.stage.yaml plus this clone's own
+ * values; nothing is brought up), Directus on <image> pinned by the digest its push gave it, and
+ * updated (or created) through Portainer's API with a pull. The secrets the Portainer stack holds
+ * are kept; a new stack gets the config's (generated where unset). With PORTAINER_WEBHOOK_URL instead
+ * (a stack Portainer deploys from git) it calls that webhook. With no Portainer setting it says so
+ * and exits 0.
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { deployToPortainer, pinImage, type PortainerStack } from "../lib/portainer";
+import { parseArgs } from "node:util";
+import {
+  deployToPortainer,
+  invokeStackWebhook,
+  pinImage,
+  renderPortainerStack,
+  stackInputFromConfig,
+  type DeployResult,
+  type PortainerStack,
+  type PortainerTarget,
+} from "../lib/portainer";
 import { SettingsError } from "../lib/db/settings";
+import { validateStackConfig, type RawStackConfig, type StackConfig } from "../lib/stack-config";
 import { selectStack } from "./lib/pulumi-cli";
-import { readOutputs, REPO_ROOT } from "./lib/stack";
+import { ensureSecrets, readOutputs, REPO_ROOT } from "./lib/stack";
+
+const log = (line: string) => console.log(`portainer: ${line}`);
+
+export const API_SETTINGS = ["PORTAINER_URL", "PORTAINER_API_KEY", "PORTAINER_ENDPOINT_ID"] as const;
+export const DEFAULT_PORTAINER_STACK_NAME = "trm-directus";
+
+export interface PortainerSettings {
+  /** Portainer's stack API: for a stack created from text (this script). */
+  api?: PortainerTarget;
+  /** A stack webhook: only a stack Portainer deploys from git has one. */
+  webhookUrl?: string;
+}
+
+/** Reads PORTAINER_*; an empty value counts as unset (Gitea passes a missing secret as ""). */
+export function readPortainerSettings(env: NodeJS.ProcessEnv): PortainerSettings {
+  const value = (name: string) => env[name] || undefined;
+  const webhookUrl = value("PORTAINER_WEBHOOK_URL");
+  const given = API_SETTINGS.filter((name) => value(name));
+  if (given.length === 0) return { webhookUrl };
+  const problems: string[] = [];
+  const missing = API_SETTINGS.filter((name) => !value(name));
+  if (missing.length > 0) problems.push(`with ${given.join(", ")} set, also set ${missing.join(", ")}`);
+  const endpointId = Number(value("PORTAINER_ENDPOINT_ID"));
+  if (value("PORTAINER_ENDPOINT_ID") && !(Number.isInteger(endpointId) && endpointId > 0)) {
+    problems.push(`PORTAINER_ENDPOINT_ID must be the environment's numeric id (Environments in Portainer), got "${value("PORTAINER_ENDPOINT_ID")}"`);
+  }
+  if (webhookUrl) {
+    problems.push(
+      "PORTAINER_WEBHOOK_URL is set too: keep the API settings for a stack created by npm run portainer:stack, or only the webhook for a stack Portainer deploys from git",
+    );
+  }
+  if (problems.length > 0) throw new SettingsError(problems);
+  return {
+    api: {
+      url: value("PORTAINER_URL")!,
+      apiKey: value("PORTAINER_API_KEY")!,
+      endpointId,
+      stackName: value("PORTAINER_STACK_NAME") ?? DEFAULT_PORTAINER_STACK_NAME,
+    },
+  };
+}
+
+/** What redeploy needs from the machine, injectable so the flow is testable without Docker or Pulumi. */
+export interface RedeployDeps {
+  /** The registry digest reference (name@sha256:…) the local Docker holds for a pushed image. */
+  digestOf(image: string): string | undefined;
+  /** The stack's config: keys without the project prefix, secrets decrypted, missing secrets generated. */
+  readConfig(stackName: string): Promise<RawStackConfig>;
+  fetchImpl?: typeof fetch;
+  log(line: string): void;
+}
+
+/** CI's redeploy after the push (see the header); returns what Portainer did, or undefined when nothing was asked. */
+export async function redeploy(
+  image: string,
+  stackName: string,
+  settings: PortainerSettings,
+  deps: RedeployDeps,
+): Promise<DeployResult | undefined> {
+  if (settings.webhookUrl) {
+    await invokeStackWebhook(settings.webhookUrl, deps.fetchImpl);
+    deps.log("called the stack's webhook (PORTAINER_WEBHOOK_URL): Portainer redeploys it from git, pulling its images, when the branch moved");
+    return undefined;
+  }
+  if (!settings.api) {
+    deps.log(
+      `no Portainer settings (${API_SETTINGS.join(", ")}; or PORTAINER_WEBHOOK_URL for a stack Portainer deploys from git): nothing redeployed`,
+    );
+    return undefined;
+  }
+  if (!image) throw new SettingsError(["--redeploy needs the image that was pushed (registry/name:tag)"]);
+  const digestRef = deps.digestOf(image);
+  if (!digestRef) throw new SettingsError([`the local Docker knows no registry digest for ${image}: push it first (docker push ${image})`]);
+  const config = portainerStackConfig(stackName, await deps.readConfig(stackName));
+  const stack = renderPortainerStack(stackInputFromConfig(config, digestRef));
+  const result = await deployToPortainer(settings.api, stack, { keepExistingSecrets: true, fetchImpl: deps.fetchImpl });
+  deps.log(describeDeploy(result, settings.api, digestRef));
+  return result;
+}
+
+/** The config validated; a Portainer stack is reached at its public address, so that one is required. */
+function portainerStackConfig(stackName: string, raw: RawStackConfig): StackConfig {
+  if (!raw.publicUrl) {
+    throw new SettingsError([
+      `stack ${stackName}: publicUrl is not set, and Directus on Portainer needs its public address (PUBLIC_URL): ` +
+        `set trm-directus:publicUrl in Pulumi.${stackName}.yaml (or npm run pulumi -- config set publicUrl https://... --stack ${stackName})`,
+    ]);
+  }
+  return validateStackConfig(stackName, raw);
+}
+
+function describeDeploy(result: DeployResult, target: PortainerTarget, image: string): string {
+  const where = `stack ${result.name} (id ${result.id}) on environment ${target.endpointId}`;
+  if (result.action === "created") {
+    return `${where} created with Directus ${image}; its secrets are the stack config's, and Portainer holds them (Stacks → ${result.name} → Environment variables)`;
+  }
+  const kept = result.keptSecrets.length > 0 ? `; kept the secrets it holds (${result.keptSecrets.join(", ")})` : "";
+  return `${where} updated to Directus ${image}, images pulled${kept}`;
+}
 
 function localDigest(image: string): string | undefined {
   const inspect = spawnSync("docker", ["image", "inspect", "--format", "{{json .RepoDigests}}", image], { encoding: "utf8" });
@@ -22,18 +140,17 @@ function localDigest(image: string): string | undefined {
   return digests.find((d) => d.startsWith(`${repo}@`));
 }
 
-function readTarget(env: NodeJS.ProcessEnv) {
-  if (!env.PORTAINER_URL) return undefined;
-  const missing = ["PORTAINER_API_KEY", "PORTAINER_ENDPOINT_ID"].filter((k) => !env[k]);
-  if (missing.length > 0) throw new SettingsError([`with PORTAINER_URL set, also set: ${missing.join(", ")}`]);
-  const endpointId = Number(env.PORTAINER_ENDPOINT_ID);
-  if (!Number.isInteger(endpointId)) throw new SettingsError([`PORTAINER_ENDPOINT_ID must be a number, got "${env.PORTAINER_ENDPOINT_ID}"`]);
-  return { url: env.PORTAINER_URL, apiKey: env.PORTAINER_API_KEY!, endpointId, stackName: env.PORTAINER_STACK_NAME ?? "trm-directus" };
+/** The stack's config as the program reads it: the team's settings added, missing secrets generated. */
+async function readConfigOf(stackName: string): Promise<RawStackConfig> {
+  const stack = await selectStack(stackName, log, { program: false });
+  await ensureSecrets(stack);
+  const prefix = `${(await stack.workspace.projectSettings()).name}:`;
+  const config = await stack.getAllConfig();
+  return Object.fromEntries(Object.entries(config).filter(([key]) => key.startsWith(prefix)).map(([key, v]) => [key.slice(prefix.length), v.value]));
 }
 
-async function main(): Promise<void> {
-  const stackName = process.env.TRM_STACK ?? "dev";
-  const target = readTarget(process.env);
+/** The default mode: from the stack's outputs to dist/portainer/, and to Portainer when its API is set. */
+async function writeFromOutputs(stackName: string, target: PortainerTarget | undefined): Promise<void> {
   const outputs = await readOutputs<{ portainerStack: PortainerStack; registryImage: string }>(
     await selectStack(stackName, (line) => console.error(`portainer: ${line}`), { program: false }),
   );
@@ -43,15 +160,24 @@ async function main(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, `${stackName}.compose.yaml`), stack.compose);
   writeFileSync(path.join(dir, `${stackName}.env.json`), JSON.stringify(stack.env, null, 2), { mode: 0o600 });
-  console.log(`portainer: wrote dist/portainer/${stackName}.compose.yaml and ${stackName}.env.json`);
+  log(`wrote dist/portainer/${stackName}.compose.yaml and ${stackName}.env.json`);
 
   if (target) {
     const result = await deployToPortainer(target, stack);
-    console.log(`portainer: stack ${target.stackName} ${result.action} (id ${result.id}) on endpoint ${target.endpointId}`);
+    log(`stack ${result.name} ${result.action} (id ${result.id}) on environment ${target.endpointId}`);
   }
 }
 
-main().catch((error: Error) => {
-  console.error(`portainer: ERROR ${error.message}`);
-  process.exitCode = 1;
-});
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { redeploy: { type: "string" } } });
+  const settings = readPortainerSettings(process.env);
+  if (values.redeploy === undefined) return writeFromOutputs(process.env.TRM_STACK ?? "dev", settings.api);
+  await redeploy(values.redeploy, process.env.TRM_STACK || "stage", settings, { digestOf: localDigest, readConfig: readConfigOf, log });
+}
+
+if (require.main === module) {
+  main().catch((error: Error) => {
+    console.error(`portainer: ERROR ${error.message}`);
+    process.exitCode = 1;
+  });
+}

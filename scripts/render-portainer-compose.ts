@@ -1,24 +1,36 @@
 /**
- * Prints the Portainer compose file exactly as the program renders it (lib/portainer.ts), for
- * validation in .ci/run (tools/compose-check). Secrets are placeholders: the compose text never
- * contains them anyway.
+ * Prints the compose file of the Portainer stack CI redeploys (the stage stack's team settings,
+ * Pulumi.stage.yaml, rendered by lib/portainer.ts), for validation in .ci/run (tools/compose-check).
+ *   tsx scripts/render-portainer-compose.ts [stack]     (default stage)
+ * Secrets are placeholders: the compose text never contains them anyway.
  */
-import { DEFAULT_DATABASE_IMAGE, DEFAULT_REGISTRY_IMAGE } from "../lib/stack-config";
-import { renderPortainerStack } from "../lib/portainer";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { parse } from "yaml";
+import { renderPortainerStack, stackInputFromConfig, type PortainerStack } from "../lib/portainer";
+import { validateStackConfig, type RawStackConfig } from "../lib/stack-config";
+import { REPO_ROOT } from "./lib/stack";
 
-const placeholder = "not-a-secret-placeholder";
-const stack = renderPortainerStack({
-  directusImage: DEFAULT_REGISTRY_IMAGE,
-  databaseImage: DEFAULT_DATABASE_IMAGE,
-  database: { name: "directus", user: "directus", password: placeholder },
-  directus: {
-    publicUrl: "https://directus.example.com",
-    adminEmail: "admin@example.com",
-    adminPassword: placeholder,
-    key: placeholder,
-    secret: placeholder,
-    schemaApplyMode: "apply",
-    schemaAllowDeletions: false,
-  },
-});
-process.stdout.write(stack.compose);
+const PLACEHOLDER_SECRETS: RawStackConfig = {
+  adminPassword: "Placeholder-not-a-secret-7",
+  dbPassword: "placeholder-not-a-secret",
+  directusKey: "placeholder-key-not-a-secret-0123456789",
+  directusSecret: "placeholder-secret-not-a-secret-0123456789",
+};
+
+/** The team's settings for a stack (its tracked Pulumi.<stack>.yaml), keys without the project prefix. */
+export function teamSettings(stackName: string, workDir = REPO_ROOT): RawStackConfig {
+  const file = path.join(workDir, `Pulumi.${stackName}.yaml`);
+  const config = (parse(readFileSync(file, "utf8"))?.config ?? {}) as Record<string, unknown>;
+  return Object.fromEntries(Object.entries(config).map(([key, value]) => [key.replace(/^trm-directus:/, ""), String(value)]));
+}
+
+/** The stack's Portainer stack from its team settings, validated as the program validates them. */
+export function renderTeamStack(stackName: string): PortainerStack {
+  const config = validateStackConfig(stackName, { ...teamSettings(stackName), ...PLACEHOLDER_SECRETS });
+  return renderPortainerStack(stackInputFromConfig(config));
+}
+
+if (require.main === module) {
+  process.stdout.write(renderTeamStack(process.argv[2] ?? "stage").compose);
+}

@@ -1,20 +1,41 @@
 /**
- * The Gitea Actions workflow (.gitea/workflows/build.yml) and the Portainer hand-off.
- * actionlint itself runs in .ci/run (a Go binary); these check what a linter cannot know.
+ * The Gitea Actions workflow (.gitea/workflows/build.yml) holds its promises: what triggers it, what
+ * gates the push and the redeploy, where the Pulumi CLI and the registry host come from. actionlint
+ * itself runs in .ci/run (a Go binary); these check what a linter cannot know. The Portainer client
+ * is tested in test/portainer.test.ts.
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
-import { deployToPortainer, pinImage, PORTAINER_SECRET_ENV, renderPortainerStack } from "../lib/portainer";
-import { REPO_ROOT } from "./support/cli";
+import { DEFAULT_REGISTRY_IMAGE } from "../lib/stack-config";
+import { pinnedPulumiVersion } from "../scripts/lib/pulumi-cli";
+import { renderTeamStack } from "../scripts/render-portainer-compose";
+import { REPO_ROOT, runTsScript } from "./support/cli";
 
-const workflow = parse(readFileSync(path.join(REPO_ROOT, ".gitea/workflows/build.yml"), "utf8"));
-const steps: { name?: string; uses?: string; run?: string; if?: string; "continue-on-error"?: boolean; env?: Record<string, string> }[] =
-  workflow.jobs.build.steps;
+interface Step {
+  name?: string;
+  id?: string;
+  uses?: string;
+  run?: string;
+  if?: string;
+  "continue-on-error"?: boolean;
+  env?: Record<string, string>;
+}
+
+const text = readFileSync(path.join(REPO_ROOT, ".gitea/workflows/build.yml"), "utf8");
+const workflow = parse(text);
+const steps: Step[] = workflow.jobs.build.steps;
+const pathFilters: string[] = workflow.on.push.paths;
+
+function step(name: string): Step {
+  const found = steps.find((s) => s.name === name);
+  if (!found) throw new Error(`.gitea/workflows/build.yml has no step named "${name}"`);
+  return found;
+}
+
+const indexOf = (name: string) => steps.indexOf(step(name));
 
 /**
  * Files that do not shape the image or the stack: documentation, tests, CI-local tooling, and
@@ -22,146 +43,159 @@ const steps: { name?: string; uses?: string; run?: string; if?: string; "continu
  */
 const NOT_INPUTS = [/\.md$/, /^test\//, /^e2e\//, /^\.ci\//, /^offline\//, /^vitest(\.e2e)?\.config\.mts$/, /^\.git(ignore|attributes)$/, /^bench\//];
 
-function globToRegExp(glob: string): RegExp {
-  const source = glob
-    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
-    .replace(/\*\*/g, "\u0000")
-    .replace(/\*/g, "[^/]*")
-    .replace(/\u0000/g, ".*");
+/** A filter pattern as Gitea compiles it (act's workflowpattern): `**\/` any folders, `**` anything, `*` no slash. */
+function patternToRegExp(pattern: string): RegExp {
+  const source = pattern
+    .split(/(\*\*\/|\*\*|\*)/)
+    .map((part) => ({ "**/": "(.+/)?", "**": ".*", "*": "[^/]*" })[part] ?? part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+    .join("");
   return new RegExp(`^${source}$`);
 }
 
-describe("the Gitea workflow", () => {
+/** Whether a change to `file` triggers the workflow: the last pattern that matches decides; `!` excludes. */
+function triggers(patterns: string[], file: string): boolean {
+  let included = false;
+  for (const pattern of patterns) {
+    const negative = pattern.startsWith("!");
+    if (patternToRegExp(negative ? pattern.slice(1) : pattern).test(file)) included = !negative;
+  }
+  return included;
+}
+
+/** The repository's tree: tracked files and new ones not ignored yet (git ls-files --cached --others --exclude-standard). */
+const trackedFiles = (): string[] =>
+  execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard"], { cwd: REPO_ROOT, encoding: "utf8" }).trim().split("\n");
+
+describe("the Gitea workflow's trigger", () => {
   it("runs on pushes to main and by hand, on ubuntu-22.04", () => {
     expect(workflow.on.push.branches).toEqual(["main"]);
     expect(workflow.on).toHaveProperty("workflow_dispatch");
     expect(workflow.jobs.build["runs-on"]).toBe("ubuntu-22.04");
   });
 
-  it("path filters cover every tracked file that shapes the image or the stack", () => {
-    const filters = (workflow.on.push.paths as string[]).map(globToRegExp);
-    const tracked = execFileSync("git", ["ls-files"], { cwd: REPO_ROOT, encoding: "utf8" }).trim().split("\n");
-    const uncovered = tracked.filter((f) => !NOT_INPUTS.some((re) => re.test(f)) && !filters.some((re) => re.test(f)));
-    expect(uncovered).toEqual([]);
-    // and docs-only changes do not trigger it
-    expect(filters.some((re) => re.test("README.md"))).toBe(false);
+  it("matches paths as Gitea does (the later pattern wins, ! excludes)", () => {
+    const patterns = ["tools/**", "Pulumi*.yaml", "!**/*.md"];
+    expect(triggers(patterns, "tools/compose-check/main.go")).toBe(true);
+    expect(triggers(patterns, "Pulumi.stage.yaml")).toBe(true);
+    expect(triggers(patterns, "sub/Pulumi.stage.yaml")).toBe(false);
+    expect(triggers(patterns, "tools/directus-runtime/README.md")).toBe(false);
+    expect(triggers(patterns, "README.md")).toBe(false);
+    expect(triggers(["**.md", "!README.md"], "docs/a.md")).toBe(true);
+  });
+
+  it("covers every file of the tree (git ls-files) that goes into the image or the stack", () => {
+    const uncovered = trackedFiles().filter((f) => !NOT_INPUTS.some((re) => re.test(f)) && !triggers(pathFilters, f));
+    expect(uncovered, `no paths filter of .gitea/workflows/build.yml covers: ${uncovered.join(", ")}`).toEqual([]);
+  });
+
+  it("leaves docs alone: no tracked Markdown file triggers it", () => {
+    const docs = trackedFiles().filter((f) => f.endsWith(".md"));
+    expect(docs).toContain("README.md");
+    const triggering = docs.filter((f) => triggers(pathFilters, f));
+    expect(triggering, `docs that would trigger the build: ${triggering.join(", ")}`).toEqual([]);
   });
 
   it("covers every COPY source of the Dockerfile", () => {
     const dockerfile = readFileSync(path.join(REPO_ROOT, "Dockerfile"), "utf8");
     const sources = [...dockerfile.matchAll(/^COPY(?:\s+--\S+)*\s+(\S+)\s+\S+$/gm)].map((m) => m[1]);
     expect(sources.length).toBeGreaterThan(3);
-    const filters = (workflow.on.push.paths as string[]).map(globToRegExp);
     const builtFrom = (source: string) => (source.startsWith("dist/image/") ? "scripts/db-init.ts" : `${source.replace(/\/$/, "")}/x`);
     for (const source of sources) {
       const probe = source.endsWith("/") ? builtFrom(source) : source;
-      expect(filters.some((re) => re.test(probe)), source).toBe(true);
+      expect(triggers(pathFilters, probe), source).toBe(true);
     }
-  });
-
-  it("pushes only after the tests, the preview, the dry-run and the smoke check all passed", () => {
-    const index = (name: string) => steps.findIndex((s) => s.name === name);
-    const push = index("Push the image");
-    for (const gate of ["Unit and integration tests", "Preview", "Dry-run up", "Smoke check of the seeded Directus"]) {
-      expect(index(gate), gate).toBeGreaterThanOrEqual(0);
-      expect(index(gate)).toBeLessThan(push);
-    }
-    // A failed step skips every later step that has no `if:` (or `if: success()`): the push has none,
-    // and nothing before it may swallow a failure.
-    for (const step of steps.slice(push)) {
-      if (step.if) expect(step.if).toMatch(/^success\(\)/);
-    }
-    for (const step of steps.slice(0, push)) expect(step["continue-on-error"], step.name).toBeUndefined();
-    expect(steps[push].run).toContain('docker push "$IMAGE:main"');
-    expect(steps[push].run).toContain('docker push "$IMAGE:${{ github.sha }}"');
-    expect(workflow.env.IMAGE).toBe("git.dev.microservices.al/trm/directus");
-  });
-
-  it("keeps container logs on failure and always destroys the ci stack", () => {
-    const logs = steps.find((s) => s.name === "Container logs")!;
-    expect(logs.if).toBe("failure()");
-    expect(logs.run).toContain("docker logs trm-ci-db");
-    expect(logs.run).toContain("docker logs trm-ci-directus");
-    expect(steps.find((s) => s.name === "Destroy the ci stack")!.if).toBe("always()");
-  });
-
-  it("never puts a secret on a command line or in the log", () => {
-    for (const step of steps) {
-      expect(step.run ?? "", step.name).not.toMatch(/\$\{\{\s*secrets\./);
-      expect(step.run ?? "", step.name).not.toMatch(/echo[^\n]*\$\{?[A-Z_]*(PASSWORD|TOKEN|SECRET|WEBHOOK)/);
-    }
-    const push = steps.find((s) => s.name === "Push the image")!;
-    expect(push.run).toContain("--password-stdin");
-    expect(push.env?.REGISTRY_PASSWORD).toBe("${{ secrets.REGISTRY_PASSWORD }}");
   });
 });
 
-describe("the Portainer stack", () => {
-  const input = {
-    directusImage: "git.dev.microservices.al/trm/directus:main",
-    databaseImage: "timescale/timescaledb-ha:pg16.6-ts2.17.2-all",
-    database: { name: "directus", user: "directus", password: "db-secret-value-1" },
-    directus: {
-      publicUrl: "https://trm.example.com",
-      adminEmail: "admin@trm.dev",
-      adminPassword: "admin-secret-value-2",
-      key: "key-secret-value-3",
-      secret: "secret-secret-value-4",
-      schemaApplyMode: "apply",
-      schemaAllowDeletions: false,
-    },
-  };
-  const stack = renderPortainerStack(input);
-
-  it("keeps every secret out of the compose text and in the env list", () => {
-    for (const value of ["db-secret-value-1", "admin-secret-value-2", "key-secret-value-3", "secret-secret-value-4"]) {
-      expect(stack.compose).not.toContain(value);
-      expect(stack.env.some((e) => e.value === value)).toBe(true);
+describe("the Gitea workflow's steps", () => {
+  it("pushes and redeploys only when every earlier step passed", () => {
+    const push = indexOf("Push the image");
+    const redeploy = indexOf("Redeploy on Portainer");
+    for (const gate of ["Unit and integration tests", "Preview", "Dry-run up", "Smoke check of the seeded Directus", "Destroy the ci stack"]) {
+      expect(indexOf(gate), gate).toBeLessThan(push);
     }
-    for (const name of PORTAINER_SECRET_ENV) expect(stack.compose).toContain(`\${${name}}`);
+    expect(redeploy).toBeGreaterThan(push);
+    // A step without `if:` runs only while the job has not failed; `always()` or `failure()` on an
+    // earlier step runs that step, it never makes a failed job pass. continue-on-error would.
+    for (const s of [steps[push], steps[redeploy]]) expect(s.if, s.name).toBeUndefined();
+    for (const s of steps.slice(0, redeploy + 1)) expect(s["continue-on-error"], s.name).toBeUndefined();
+    const conditional = steps.filter((s) => s.if !== undefined).map((s) => `${s.name}: ${s.if}`);
+    expect(conditional).toEqual(["Container logs: failure()", "Destroy the ci stack: always()"]);
   });
 
-  it("pins the Directus image by digest when the digest is known", () => {
-    const digest = `git.dev.microservices.al/trm/directus@sha256:${"c".repeat(64)}`;
-    const pinned = pinImage(stack, input.directusImage, digest);
-    expect(parse(pinned.compose).services.directus.image).toBe(digest);
-    expect(parse(pinned.compose).services.db.image).toBe(input.databaseImage);
-    expect(pinImage(stack, input.directusImage, undefined)).toBe(stack);
+  it("keeps container logs on failure and always destroys the ci stack", () => {
+    const logs = step("Container logs");
+    expect(logs.run).toContain("docker logs trm-ci-db");
+    expect(logs.run).toContain("docker logs trm-ci-directus");
+    expect(step("Destroy the ci stack").run).toBe("npm run pulumi -- destroy --stack ci");
   });
 
-  it("creates the stack through Portainer's API, then updates it in place", async () => {
-    const stacks: { Id: number; Name: string; EndpointId: number }[] = [];
-    const calls: { method: string; url: string; apiKey: string; body: any }[] = [];
-    const server = http.createServer((req, res) => {
-      let body = "";
-      req.on("data", (c) => (body += c));
-      req.on("end", () => {
-        calls.push({ method: req.method!, url: req.url!, apiKey: String(req.headers["x-api-key"]), body: body ? JSON.parse(body) : undefined });
-        if (req.method === "GET" && req.url === "/api/stacks") return res.end(JSON.stringify(stacks));
-        if (req.method === "POST") {
-          stacks.push({ Id: 7, Name: JSON.parse(body).name, EndpointId: 2 });
-          return res.end(JSON.stringify({ Id: 7 }));
-        }
-        res.end(JSON.stringify({ Id: 7 }));
-      });
+  it("gets the Pulumi CLI the project's way: the version package.json pins for @pulumi/pulumi, nowhere else", () => {
+    expect(pinnedPulumiVersion()).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(text).not.toContain(pinnedPulumiVersion());
+    expect(text).not.toMatch(/get\.pulumi\.com|PULUMI_VERSION|\.pulumi\/bin/);
+    // scripts/dev.ts --prepare-only brings the CLI (scripts/lib/pulumi-cli.ts) before anything uses it
+    expect(step("Prepare the ci stack (Pulumi CLI, local state, generated secrets, free ports)").run).toContain(
+      "npx tsx scripts/dev.ts --prepare-only ci",
+    );
+    const bare = steps.flatMap((s) => (s.run ?? "").split("\n")).filter((line) => /(^|[\s;&|])pulumi\s/.test(line.replace(/npm run pulumi --/g, "")));
+    expect(bare, "pulumi runs only through npm run pulumi").toEqual([]);
+    expect(step("Preview").run).toBe("npm run pulumi -- preview --stack ci --diff");
+    expect(step("Dry-run up").run).toBe("npm run pulumi -- up --stack ci");
+  });
+
+  it("takes the registry host from the repository variable REGISTRY_HOST, today's host by default, for the image and the login", () => {
+    const [defaultHost, imagePath] = [DEFAULT_REGISTRY_IMAGE.split("/")[0], DEFAULT_REGISTRY_IMAGE.replace(/^[^/]+\//, "").replace(/:main$/, "")];
+    expect(workflow.env.REGISTRY_HOST).toBe(`\${{ vars.REGISTRY_HOST || '${defaultHost}' }}`);
+    expect(text.split(defaultHost)).toHaveLength(2);
+    const push = step("Push the image");
+    expect(push.env?.IMAGE).toBe(`\${{ env.REGISTRY_HOST }}/${imagePath}`);
+    expect(push.run).toContain('docker login "$REGISTRY_HOST" --username "$REGISTRY_USERNAME" --password-stdin');
+    expect(push.run).toContain('docker push "$IMAGE:main"');
+    expect(push.run).toContain('docker push "$IMAGE:$GITHUB_SHA"');
+  });
+
+  it("redeploys the pushed image through Portainer's API, rendered from the stage stack config", () => {
+    const push = step("Push the image");
+    const redeploy = step("Redeploy on Portainer");
+    expect(push.id).toBe("push");
+    expect(push.run).toContain('echo "image=$IMAGE:$GITHUB_SHA" >> "$GITHUB_OUTPUT"');
+    expect(redeploy.run).toBe('npm run portainer:stack -- --redeploy "$PUSHED_IMAGE"');
+    expect(redeploy.env).toEqual({
+      TRM_STACK: "stage",
+      PUSHED_IMAGE: "${{ steps.push.outputs.image }}",
+      PORTAINER_URL: "${{ secrets.PORTAINER_URL }}",
+      PORTAINER_API_KEY: "${{ secrets.PORTAINER_API_KEY }}",
+      PORTAINER_ENDPOINT_ID: "${{ secrets.PORTAINER_ENDPOINT_ID }}",
+      PORTAINER_STACK_NAME: "${{ vars.PORTAINER_STACK_NAME }}",
+      PORTAINER_WEBHOOK_URL: "${{ secrets.PORTAINER_WEBHOOK_URL }}",
     });
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const target = { url, apiKey: "ptr_test", endpointId: 2, stackName: "trm-directus" };
-    try {
-      expect(await deployToPortainer(target, stack)).toEqual({ action: "created", id: 7 });
-      expect(await deployToPortainer(target, stack)).toEqual({ action: "updated", id: 7 });
-    } finally {
-      server.close();
+    // the stage stack config validates and renders a compose file Portainer can pull: no local build
+    const compose = parse(renderTeamStack("stage").compose);
+    for (const [name, service] of Object.entries<any>(compose.services)) {
+      expect(service.build, name).toBeUndefined();
+      expect(service.image, name).toMatch(/\//);
     }
-    expect(calls.map((c) => `${c.method} ${c.url}`)).toEqual([
-      "GET /api/stacks",
-      "POST /api/stacks/create/standalone/string?endpointId=2",
-      "GET /api/stacks",
-      "PUT /api/stacks/7?endpointId=2",
-    ]);
-    expect(calls.every((c) => c.apiKey === "ptr_test")).toBe(true);
-    expect(calls[1].body).toMatchObject({ name: "trm-directus", stackFileContent: stack.compose, env: stack.env });
-    expect(calls[3].body).toMatchObject({ stackFileContent: stack.compose, env: stack.env, pullImage: true });
+  });
+
+  it("says so and passes when no Portainer setting is given (Gitea passes a missing secret as \"\")", async () => {
+    const unset = { PORTAINER_URL: "", PORTAINER_API_KEY: "", PORTAINER_ENDPOINT_ID: "", PORTAINER_STACK_NAME: "", PORTAINER_WEBHOOK_URL: "" };
+    const skipped = await runTsScript("scripts/portainer-stack.ts", ["--redeploy", `${DEFAULT_REGISTRY_IMAGE}`], { ...unset, TRM_STACK: "stage" });
+    expect(skipped.code, skipped.output).toBe(0);
+    expect(skipped.stdout).toMatch(/portainer: no Portainer settings .*: nothing redeployed/);
+
+    const partial = await runTsScript("scripts/portainer-stack.ts", ["--redeploy", `${DEFAULT_REGISTRY_IMAGE}`], { ...unset, PORTAINER_URL: "https://p.example" });
+    expect(partial.code).toBe(1);
+    expect(partial.stderr).toMatch(/portainer: ERROR with PORTAINER_URL set, also set PORTAINER_API_KEY, PORTAINER_ENDPOINT_ID/);
+  });
+
+  it("never puts a secret on a command line or in the log", () => {
+    for (const s of steps) {
+      expect(s.run ?? "", s.name).not.toMatch(/\$\{\{\s*secrets\./);
+      expect(s.run ?? "", s.name).not.toMatch(/echo[^\n]*\$\{?[A-Z_]*(PASSWORD|TOKEN|SECRET|WEBHOOK|API_KEY)/);
+    }
+    const push = step("Push the image");
+    expect(push.run).toContain("--password-stdin");
+    expect(push.env?.REGISTRY_PASSWORD).toBe("${{ secrets.REGISTRY_PASSWORD }}");
   });
 });
