@@ -76,6 +76,15 @@ function meta(common: Common, rest: Meta): Meta {
 
 const nullable = (common: Common) => ({ is_nullable: !common.required });
 
+/**
+ * A field's validation rule. Directus 11 applies it to a null too ("Value is required"), so on a
+ * field that may be empty the rule lets null through: otherwise nothing could clear the field.
+ */
+function validationRule(field: string, rule: Record<string, unknown>, common: Common, message: string): Meta {
+  const check = { [field]: rule };
+  return { validation: { _and: [common.required ? check : { _or: [{ [field]: { _null: true } }, check] }] }, validation_message: message };
+}
+
 function id(): FieldDef {
   return {
     field: "id",
@@ -92,9 +101,7 @@ function string(field: string, common: Common & { unique?: boolean; maxLength?: 
     meta: meta(common, {
       interface: "input",
       options: common.options ?? null,
-      ...(common.validation
-        ? { validation: { _and: [{ [field]: { _regex: common.validation[0] } }] }, validation_message: common.validation[1] }
-        : {}),
+      ...(common.validation ? validationRule(field, { _regex: common.validation[0] }, common, common.validation[1]) : {}),
     }),
     schema: { ...nullable(common), is_unique: common.unique ?? false, max_length: common.maxLength ?? 255 },
   };
@@ -111,9 +118,7 @@ function integer(field: string, common: Common & { min?: number; options?: Meta 
     meta: meta(common, {
       interface: "input",
       options: common.options ?? (common.min !== undefined ? { min: common.min } : null),
-      ...(common.min !== undefined
-        ? { validation: { _and: [{ [field]: { _gte: common.min } }] }, validation_message: `at least ${common.min}` }
-        : {}),
+      ...(common.min !== undefined ? validationRule(field, { _gte: common.min }, common, `at least ${common.min}`) : {}),
     }),
     schema: nullable(common),
   };

@@ -130,7 +130,7 @@ describe("seed validation", () => {
     expect(noRole).not.toBe(seedText);
     expect(() => parseSeedYaml(noRole, SEED_FILE)).toThrow(
       "seed/rally-albania-2026.yaml: 1 problem in the seed data, nothing was written:\n" +
-        "- events[rally-albania-2026].entries[#301].crew[dogfood.copilot@trm.dev].role: is required (one of pilot, co-pilot, navigator, mechanic, rider, runner, hiker)",
+        "- events[rally-albania-2026].entries[#301].crew[dogfood.copilot@trm.dev].role (entry_crew.role): is required (one of pilot, co-pilot, navigator, mechanic, rider, runner, hiker)",
     );
     const problems = problemsOf((raw) => {
       const crew = raw.events[0].entries[0].crew;
@@ -138,8 +138,8 @@ describe("seed validation", () => {
       crew[1].role = "driver";
     });
     expect(problems).toEqual([
-      "events[rally-albania-2026].entries[#301].crew[dogfood.pilot@trm.dev].role: is required (one of pilot, co-pilot, navigator, mechanic, rider, runner, hiker)",
-      "events[rally-albania-2026].entries[#301].crew[dogfood.copilot@trm.dev].role: must be one of pilot, co-pilot, navigator, mechanic, rider, runner, hiker",
+      "events[rally-albania-2026].entries[#301].crew[dogfood.pilot@trm.dev].role (entry_crew.role): is required (one of pilot, co-pilot, navigator, mechanic, rider, runner, hiker)",
+      "events[rally-albania-2026].entries[#301].crew[dogfood.copilot@trm.dev].role (entry_crew.role): must be one of pilot, co-pilot, navigator, mechanic, rider, runner, hiker",
     ]);
   });
 

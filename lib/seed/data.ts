@@ -1,26 +1,15 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { emptyState, vehicleKey, type SeedState } from "./model";
-
-export const ORGANIZATION_ROLES = ["org-admin", "race-director", "marshal", "timekeeper", "participant", "viewer"] as const;
-export const DISCIPLINES = ["rally", "time-trial", "regatta", "trail-run", "hike"] as const;
-export const CREW_ROLES = ["pilot", "co-pilot", "navigator", "mechanic", "rider", "runner", "hiker"] as const;
-/** entries.status lifecycle; `withdrawn` is the collection's archive value. */
-export const ENTRY_STATUSES = [
-  "registered",
-  "confirmed",
-  "scrutineered",
-  "racing",
-  "finished",
-  "retired",
-  "disqualified",
-  "withdrawn",
-] as const;
+import { directusRuleProblems, readSchemaRules, type RuleProblem, type SchemaRules } from "./directus-rules";
+import { emptyState, vehicleKey, type CollectionName, type ItemValues, type SeedState } from "./model";
 
 const text = z.string().trim().min(1, "must not be empty");
 const slug = z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, "must be a lowercase slug (a-z, 0-9, dashes)");
-const email = z.email("must be an email address").transform((e) => e.toLowerCase());
+// What makes an email valid is Directus's own check (./directus-rules), on the value the seed sends.
+const email = z.string().trim().toLowerCase();
+// Allowed values, and whether one is required, come from the schema's choices (./directus-rules).
+const choice = z.string().trim();
 const isoDate = z.iso.date("must be a date YYYY-MM-DD");
 const isoDateTime = z.iso.datetime({ offset: true, message: "must be an ISO 8601 timestamp with a timezone, e.g. 2026-06-06T00:00:00Z" });
 export const imei = z
@@ -28,10 +17,6 @@ export const imei = z
   .regex(/^\d{15}$/, "must be 15 digits")
   .refine(hasValidLuhnDigit, "fails its Luhn check digit");
 const vehicleRef = text.describe("a vehicle's plate, or its VIN when it has no plate");
-// entry_crew.role is required (NOT NULL): a missing role says so instead of zod's bare list of options.
-const crewRole = z.enum(CREW_ROLES, {
-  error: (issue) => (issue.input == null ? `is required (one of ${CREW_ROLES.join(", ")})` : `must be one of ${CREW_ROLES.join(", ")}`),
-});
 
 const user = z.strictObject({
   email,
@@ -48,8 +33,8 @@ const vehicle = z
     vin: z.string().regex(/^[A-HJ-NPR-Z0-9]{17}$/, "must be a 17-character VIN").optional(),
     make: text,
     model: text,
-    year: z.int().min(1900).max(2100).optional(),
-    cc: z.int().positive().optional(),
+    year: z.int().optional(),
+    cc: z.int().optional(),
   })
   .refine((v) => v.plate || v.vin, "needs a plate or a VIN (its natural key)");
 
@@ -58,7 +43,7 @@ const device = z.strictObject({ imei, model: text });
 const organization = z.strictObject({
   slug,
   name: text,
-  members: z.array(z.strictObject({ user: email, role: z.enum(ORGANIZATION_ROLES) })).default([]),
+  members: z.array(z.strictObject({ user: email, role: choice.nullish() })).default([]),
   vehicles: z.array(z.strictObject({ vehicle: vehicleRef, registered_at: isoDateTime.optional() })).default([]),
   devices: z.array(z.strictObject({ imei, registered_at: isoDateTime.optional() })).default([]),
 });
@@ -71,11 +56,11 @@ const eventClass = z.strictObject({
 });
 
 const entry = z.strictObject({
-  race_number: z.int().positive(),
+  race_number: z.int(),
   class: text.optional(),
   vehicle: vehicleRef.optional(),
-  status: z.enum(ENTRY_STATUSES).default("registered"),
-  crew: z.array(z.strictObject({ user: email, role: crewRole })).default([]),
+  status: choice.default("registered"),
+  crew: z.array(z.strictObject({ user: email, role: choice.nullish() })).default([]),
   devices: z.array(z.strictObject({ imei, assigned_user: email.optional() })).default([]),
 });
 
@@ -83,7 +68,7 @@ const event = z.strictObject({
   organization: slug,
   slug,
   name: text,
-  discipline: z.enum(DISCIPLINES),
+  discipline: choice.nullish(),
   starts_at: isoDateTime,
   ends_at: isoDateTime,
   regulation_doc_url: z.url("must be a URL").optional(),
@@ -137,15 +122,68 @@ export function parseSeedYaml(yamlText: string, source: string): SeedFile {
   return validateSeed(raw, source);
 }
 
-export function validateSeed(raw: unknown, source: string): SeedFile {
+let defaultRules: SchemaRules | undefined;
+
+/**
+ * Validates seed data: its shape, its cross-references, and every field as Directus would check it
+ * on write (rules from snapshots/schema.yaml). Every problem is reported at once, by item and field.
+ */
+export function validateSeed(raw: unknown, source: string, rules: SchemaRules = (defaultRules ??= readSchemaRules())): SeedFile {
   const parsed = seedFileSchema.safeParse(raw ?? {});
-  // Cross-references are checked even when some fields are malformed, so one run reports everything.
+  // Cross-references and Directus's rules are checked even when some fields are malformed, so one run reports everything.
+  const data = parsed.success ? parsed.data : lenient(raw);
+  const shapeIssues = parsed.success ? [] : parsed.error.issues.map((issue) => ({ at: describePath(raw, issue.path), message: issue.message }));
+  const reported = new Set(shapeIssues.map((issue) => issue.at));
   const problems = [
-    ...(parsed.success ? [] : parsed.error.issues.map((issue) => `${describePath(raw, issue.path)}: ${issue.message}`)),
-    ...crossReferenceProblems(parsed.success ? parsed.data : lenient(raw)),
+    ...shapeIssues.map((issue) => `${issue.at}: ${issue.message}`),
+    ...crossReferenceProblems(data),
+    ...directusRuleProblems(toSeedState(data), rules)
+      .filter((problem) => !reported.has(itemField(problem)))
+      .map(describeRuleProblem),
   ];
   if (problems.length > 0 || !parsed.success) throw new SeedValidationError(source, problems);
   return parsed.data;
+}
+
+function itemField(problem: RuleProblem): string {
+  return problem.values ? `${fileLocation(problem.collection, problem.values)}.${problem.field}` : `${problem.collection}.${problem.field}`;
+}
+
+/** `events[rally-albania-2026].classes[M-1].name (classes.name): ...`: where to fix it in the file, and the column. */
+function describeRuleProblem(problem: RuleProblem): string {
+  const column = `${problem.collection}.${problem.field}`;
+  if (!problem.values) return `${column}: ${problem.message}`;
+  const duplicate = problem.duplicateOf ? ` (${fileLocation(problem.collection, problem.duplicateOf)} has it too)` : "";
+  return `${itemField(problem)} (${column}): ${problem.message}${duplicate}`;
+}
+
+/** Where an item of a collection is written in the seed file, by natural keys. */
+export function fileLocation(collection: CollectionName, v: ItemValues): string {
+  const event = (eventKey: unknown) => `events[${String(eventKey).split("/")[1]}]`;
+  const entry = (entryKey: unknown) => {
+    const [organization, slug, number] = String(entryKey).split("/");
+    return `${event(`${organization}/${slug}`)}.entries[${number}]`;
+  };
+  const vehicle = (key: unknown) => String(key).replace(/^(plate|vin):/, "");
+  switch (collection) {
+    case "organizations": return `organizations[${v.slug}]`;
+    case "directus_users": return `users[${v.email}]`;
+    case "vehicles": return `vehicles[${v.plate ?? v.vin}]`;
+    case "devices": return `devices[${v.imei}]`;
+    case "organization_users": return `organizations[${v.organization_id}].members[${v.user_id}]`;
+    case "organization_vehicles": return `organizations[${v.organization_id}].vehicles[${vehicle(v.vehicle_id)}]`;
+    case "organization_devices": return `organizations[${v.organization_id}].devices[${v.device_id}]`;
+    case "events": return `events[${v.slug}]`;
+    case "classes": return `${event(v.event_id)}.classes[${v.code}]`;
+    case "entries": return `${event(v.event_id)}.entries[#${v.race_number}]`;
+    case "entry_crew": return `${entry(v.entry_id)}.crew[${v.user_id}]`;
+    case "entry_devices": return `${entry(v.entry_id)}.devices[${v.device_id}]`;
+  }
+}
+
+/** The items a file gives with no check at all: test/seed-parity.test.ts sends them to Directus to see what it refuses. */
+export function seedStateUnchecked(raw: unknown): SeedState {
+  return toSeedState(lenient(raw));
 }
 
 /** Raw data with every list present, so cross-reference checks can run over malformed input. */
@@ -277,7 +315,7 @@ export function toSeedState(data: SeedFile): SeedState {
   for (const d of data.devices) state.devices[d.imei] = { imei: d.imei, model: d.model };
   for (const org of data.organizations) {
     state.organizations[org.slug] = { slug: org.slug, name: org.name };
-    for (const m of org.members) state.organization_users[`${org.slug}/${m.user}`] = { organization_id: org.slug, user_id: m.user, role: m.role };
+    for (const m of org.members) state.organization_users[`${org.slug}/${m.user}`] = { organization_id: org.slug, user_id: m.user, role: m.role ?? null };
     for (const v of org.vehicles) {
       const vehicle = vehicleKeyOf.get(v.vehicle)!;
       state.organization_vehicles[`${org.slug}/${vehicle}`] = { organization_id: org.slug, vehicle_id: vehicle, registered_at: v.registered_at ?? null };
@@ -290,7 +328,7 @@ export function toSeedState(data: SeedFile): SeedState {
       organization_id: e.organization,
       slug: e.slug,
       name: e.name,
-      discipline: e.discipline,
+      discipline: e.discipline ?? null,
       starts_at: e.starts_at,
       ends_at: e.ends_at,
       regulation_doc_url: e.regulation_doc_url ?? null,
@@ -308,7 +346,7 @@ export function toSeedState(data: SeedFile): SeedState {
         class_id: entry.class ? `${eventKey}/${entry.class}` : null,
         vehicle_id: entry.vehicle ? vehicleKeyOf.get(entry.vehicle)! : null,
       };
-      for (const c of entry.crew) state.entry_crew[`${entryKey}/${c.user}`] = { entry_id: entryKey, user_id: c.user, role: c.role };
+      for (const c of entry.crew) state.entry_crew[`${entryKey}/${c.user}`] = { entry_id: entryKey, user_id: c.user, role: c.role ?? null };
       for (const d of entry.devices) {
         state.entry_devices[`${entryKey}/${d.imei}`] = { entry_id: entryKey, device_id: d.imei, assigned_user_id: d.assigned_user ?? null };
       }
