@@ -4,12 +4,9 @@
  *   tsx scripts/render-portainer-compose.ts [stack]     (default stage)
  * Secrets are placeholders: the compose text never contains them anyway.
  */
-import { readFileSync } from "node:fs";
-import path from "node:path";
-import { parse } from "yaml";
 import { renderPortainerStack, stackInputFromConfig, type PortainerStack } from "../lib/portainer";
 import { validateStackConfig, type RawStackConfig } from "../lib/stack-config";
-import { REPO_ROOT } from "./lib/stack";
+import { REPO_ROOT, teamConfig } from "./lib/stack";
 
 const PLACEHOLDER_SECRETS: RawStackConfig = {
   adminPassword: "Placeholder-not-a-secret-7",
@@ -20,8 +17,7 @@ const PLACEHOLDER_SECRETS: RawStackConfig = {
 
 /** The team's settings for a stack (its tracked Pulumi.<stack>.yaml), keys without the project prefix. */
 export function teamSettings(stackName: string, workDir = REPO_ROOT): RawStackConfig {
-  const file = path.join(workDir, `Pulumi.${stackName}.yaml`);
-  const config = (parse(readFileSync(file, "utf8"))?.config ?? {}) as Record<string, unknown>;
+  const config = teamConfig(stackName, workDir);
   return Object.fromEntries(Object.entries(config).map(([key, value]) => [key.replace(/^trm-directus:/, ""), String(value)]));
 }
 

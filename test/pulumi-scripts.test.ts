@@ -287,6 +287,18 @@ describe("the team's settings and the clone's stack file", () => {
 });
 
 describe("stopOrphanedPlugins", () => {
+  /** Waits (a loaded machine may take a while) until n fake plugin processes run, adopted by init. */
+  async function orphansStarted(n: number): Promise<void> {
+    const adopted = () =>
+      spawnSync("ps", ["-eo", "ppid=,args="], { encoding: "utf8" }).stdout
+        .split("\n")
+        .filter((line) => /^\s*1\s+node -e .*cmd\/dynamic-provider/.test(line)).length;
+    for (const deadline = Date.now() + 10_000; adopted() < n; ) {
+      if (Date.now() > deadline) throw new Error(`only ${adopted()} of ${n} orphaned plugin processes started within 10 s`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
   it("stops a plugin process a killed engine left to init in this project folder, and nothing else", async () => {
     const project = mkdtempSync(path.join(os.tmpdir(), "trm-orphans-"));
     const elsewhere = mkdtempSync(path.join(os.tmpdir(), "trm-orphans-other-"));
@@ -295,7 +307,7 @@ describe("stopOrphanedPlugins", () => {
       spawnSync("sh", ["-c", `cd ${dir} && (node -e "setTimeout(() => {}, 60000)" ./node_modules/@pulumi/pulumi/cmd/dynamic-provider 127.0.0.1:1 &)`], { stdio: "ignore" });
     orphanIn(project);
     orphanIn(elsewhere);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await orphansStarted(2);
     const stopped = stopOrphanedPlugins(project);
     expect(stopped).toHaveLength(1);
     expect(stopped[0]).toMatch(/^the dynamic-provider host \(pid \d+\)$/);

@@ -5,10 +5,9 @@
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { parse } from "yaml";
 import { DEFAULT_DATABASE_IMAGE } from "../../lib/stack-config";
 import { docker } from "./docker";
-import { REPO_ROOT } from "./stack";
+import { REPO_ROOT, teamConfig } from "./stack";
 
 const OFFLINE = path.join(REPO_ROOT, "offline");
 
@@ -30,12 +29,11 @@ export async function ensureDocker(log: (line: string) => void): Promise<"runnin
 
 /** The upstream images a stack runs: its database image (Pulumi.<stack>.yaml, else the default) and our Dockerfile's FROM. */
 export function stackImages(stackName: string, workDir = REPO_ROOT): string[] {
-  const configFile = path.join(workDir, `Pulumi.${stackName}.yaml`);
-  const config = existsSync(configFile) ? (parse(readFileSync(configFile, "utf8"))?.config ?? {}) : {};
+  const config = teamConfig(stackName, workDir);
   const dockerfile = path.join(workDir, "Dockerfile");
   const from = /^FROM\s+(\S+)/m.exec(readFileSync(dockerfile, "utf8"));
   if (!from) throw new Error(`${dockerfile}: no FROM line`);
-  return [config["trm-directus:databaseImage"] ?? DEFAULT_DATABASE_IMAGE, from[1]];
+  return [String(config["trm-directus:databaseImage"] ?? DEFAULT_DATABASE_IMAGE), from[1]];
 }
 
 export type ImageSource = "present" | "pulled" | "stand-in";

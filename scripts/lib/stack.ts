@@ -87,12 +87,17 @@ export async function openStack(stackName: string, options: StackOptions): Promi
  * clone's file lacks are added from the tracked one; a value the clone set itself is kept.
  */
 export async function addTeamSettings(stack: Stack, workDir: string): Promise<string[]> {
-  const team = readConfigSection(path.join(workDir, `Pulumi.${stack.name}.yaml`));
+  const team = teamConfig(stack.name, workDir);
   // the clone's file itself: getAllConfig would count Pulumi.yaml's defaults as set
   const own = readConfigSection(stackConfigFile(workDir, stack.name));
   const missing = Object.entries(team).filter(([key, value]) => !(key in own) && (typeof value !== "object" || value === null));
   if (missing.length > 0) await stack.setAllConfig(Object.fromEntries(missing.map(([key, value]) => [key, { value: String(value) }])));
   return missing.map(([key]) => key);
+}
+
+/** The team's settings for a stack: the `config` section of the tracked Pulumi.<stack>.yaml (keys with the project prefix). */
+export function teamConfig(stackName: string, workDir = REPO_ROOT): Record<string, unknown> {
+  return readConfigSection(path.join(workDir, `Pulumi.${stackName}.yaml`));
 }
 
 function readConfigSection(file: string): Record<string, unknown> {
