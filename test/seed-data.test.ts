@@ -143,6 +143,27 @@ describe("seed validation", () => {
     ]);
   });
 
+  it("checks fields by the schema's rules as Directus would, listed with shape problems, each naming its column", () => {
+    const problems = problemsOf((raw) => {
+      raw.vehicles[0].colour = "white"; // a shape problem
+      raw.users[0].email = "p1@dakar.test"; // Directus refuses the TLD
+      for (const ref of [raw.organizations[0].members[0], raw.events[0].entries[0].crew[0]]) ref.user = "p1@dakar.test";
+      raw.events[0].entries[0].devices[2].assigned_user = "p1@dakar.test";
+      raw.users[1].first_name = "E".repeat(51); // directus_users.first_name is varchar(50)
+      raw.events[0].classes[0].code = "M-123456789012345"; // classes.code is varchar(16)
+      raw.events[0].discipline = "ski"; // not among the schema's choices
+      raw.vehicles[0].year = 1899; // the field's validation rule
+    });
+    expect(problems).toEqual([
+      'vehicles[AA-001-AA]: Unrecognized key: "colour"',
+      "users[p1@dakar.test].email (directus_users.email): is not an email address Directus accepts (it also checks the top-level domain against IANA's list: .test, .local, .example and unknown ones are refused)",
+      "users[dogfood.copilot@trm.dev].first_name (directus_users.first_name): is 51 characters long; directus_users.first_name holds at most 50",
+      "vehicles[AA-001-AA].year (vehicles.year): fails its validation rule: at least 1900",
+      "events[rally-albania-2026].discipline (events.discipline): must be one of rally, time-trial, regatta, trail-run, hike",
+      "events[rally-albania-2026].classes[M-123456789012345].code (classes.code): is 17 characters long; classes.code holds at most 16",
+    ]);
+  });
+
   it("reports YAML syntax errors with the file name", () => {
     expect(() => parseSeedYaml("events: [", SEED_FILE)).toThrow(/^seed\/rally-albania-2026\.yaml: .*not valid YAML/s);
   });
