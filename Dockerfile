@@ -1,6 +1,6 @@
 # TRM Directus: upstream Directus plus our migrations, schema snapshot and start-up script.
 # Nothing is mounted at run time and no secret or .env is baked in: configuration is env only.
-# Build inputs come from `npm run build:image` (dist/image/bin: the bundled runner, plain JS).
+# Build inputs come from `npm run build:image` (dist/image/bin: the bundled runners, plain JS).
 FROM directus/directus:11.17.4
 
 COPY --chown=node:node dist/image/bin/ /directus/trm/bin/

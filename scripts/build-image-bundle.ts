@@ -1,4 +1,4 @@
-/** npm run build:image — writes dist/image/bin/{db-init,schema-apply}.cjs for the Dockerfile. */
+/** npm run build:image — writes dist/image/bin/{db-init,bootstrap,schema-apply,schema-worker}.cjs for the Dockerfile. */
 import path from "node:path";
 import { buildImageBundle } from "../lib/build/image-bundle";
 

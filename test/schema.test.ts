@@ -108,7 +108,7 @@ describe("start-up order on a fresh PostgreSQL 16", () => {
     expect(schema.status).toBe("applied");
     expect(schema.plan?.create.collections).toHaveLength(11);
     expect(schema.plan?.hasDeletions).toBe(false);
-    expect(log).toContain("schema: | The following changes will be applied:"); // the dry-run diff went to the log first
+    expect(log).toContain("schema: | Create collection organizations"); // Directus's diff went to the log first
     expect(log).toContain("schema: applied schema.yaml");
     expect(postSchema.applied).toHaveLength(8);
 
@@ -124,6 +124,16 @@ describe("start-up order on a fresh PostgreSQL 16", () => {
     const again = await applySchema(cliOptions({ log: (line) => log.push(line) }));
     expect(again.status).toBe("unchanged");
     expect(log).toContain("schema: no changes: the database already matches schema.yaml");
+    // known without Directus: the apply was confirmed and recorded, and nothing changed since
+    expect(log).toContain("schema: (neither schema.yaml nor the database schema changed since the last comparison, so Directus was not asked again)");
+
+    // Without that record, Directus compares, finds nothing, and the record is back.
+    await query("DELETE FROM trm_startup.schema_state");
+    const compared: string[] = [];
+    const full = await applySchema(cliOptions({ log: (line) => compared.push(line) }));
+    expect(full).toMatchObject({ status: "unchanged", plan: { hasChanges: false } });
+    expect(compared).toEqual(["schema: no changes: the database already matches schema.yaml"]);
+    expect(await count("SELECT count(*) AS n FROM trm_startup.schema_state")).toBe(1);
 
     expect(await runMigrations({ dirs: [DB_POST_DIR], db: stack.db })).toMatchObject({ applied: [], skipped: expect.arrayContaining(["100_organization_users_unique.sql"]) });
     // Each file is harmless on its own too (the existence check), e.g. after a guard-table loss.
@@ -335,13 +345,13 @@ describe("the destructive guard", () => {
     await unchanged();
   });
 
-  it("the start-up's CLI adapter refuses the same way, after printing Directus's dry run", async () => {
+  it("the start-up's adapter refuses the same way, after printing Directus's diff", async () => {
     const log: string[] = [];
     const refusal = await applySchema(cliOptions({ log: (line) => log.push(line) })).catch((error: unknown) => error);
     expect(refusal).toBeInstanceOf(DestructiveSchemaChangeError);
     expect((refusal as DestructiveSchemaChangeError).deletions).toEqual({ collections: ["scratch_notes"], fields: ["organizations.website"], relations: [] });
-    expect(log).toContain("schema: |   - Delete scratch_notes");
-    expect(log).toContain("schema: |   - Delete organizations.website");
+    expect(log).toContain("schema: | Delete collection scratch_notes");
+    expect(log).toContain("schema: | Delete field organizations.website");
 
     const dryRun = await applySchema(cliOptions({ mode: "dry-run", log: (line) => log.push(line) }));
     expect(dryRun.status).toBe("planned");

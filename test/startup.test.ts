@@ -3,15 +3,17 @@
  * the real Directus 11.17.4 runtime (its folder mirrors the image's /directus, pm2-runtime included)
  * and PostgreSQL 16, with the bundled runner from `npm run build:image`.
  */
-import { readCollections } from "@directus/sdk";
+import { createField, deleteField, readCollections, updateRelation } from "@directus/sdk";
 import { spawn, type ChildProcess } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parse, stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildImageBundle, IMAGE_BUNDLE_DIR } from "../lib/build/image-bundle";
+import { newClient } from "../lib/db/client";
 import { dbEnv, type DbSettings } from "../lib/db/settings";
+import { readSchemaFingerprint } from "../lib/schema/fingerprint";
 import { ensureDirectusRuntime, inheritedEnv, type DirectusRuntime } from "../tools/directus-runtime/index";
 import { REPO_ROOT } from "./support/cli";
 import { adminClient } from "./support/directus";
@@ -118,6 +120,27 @@ function snapshotWithout(collection: string): string {
   return file;
 }
 
+const columnExists = async (table: string, column: string) =>
+  (await pg.query<{ n: number }>(db, "SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = $1 AND column_name = $2", [table, column]))[0].n === 1;
+const onDelete = async (constraint: string) =>
+  (await pg.query<{ action: string }>(db, "SELECT confdeltype AS action FROM pg_constraint WHERE conname = $1", [constraint]))[0]?.action;
+async function fingerprint(): Promise<string | null> {
+  const client = newClient(db);
+  await client.connect();
+  try {
+    return await readSchemaFingerprint(client);
+  } finally {
+    await client.end();
+  }
+}
+const admin = (b: Boot) => adminClient({ url: b.url, adminEmail: ADMIN_EMAIL, adminPassword: b.adminPassword } as never);
+/** A boot that must stop at the schema step: its exit code and log. */
+async function failedBoot(extraEnv: Record<string, string> = {}): Promise<{ code: number | null; output: string }> {
+  const b = await boot(extraEnv);
+  const code = await b.exit;
+  return { code, output: b.output() };
+}
+
 const tableExists = async (table: string) =>
   (await pg.query<{ t: string | null }>(db, "SELECT to_regclass($1)::text AS t", [table]))[0].t !== null;
 const recorded = async () => (await pg.query<{ n: number }>(db, "SELECT count(*)::int AS n FROM migrations_applied"))[0].n;
@@ -138,7 +161,7 @@ describe("the image start-up script", () => {
     const b = await boot();
     try {
       await healthy(b);
-      const client = await adminClient({ url: b.url, adminEmail: ADMIN_EMAIL, adminPassword: b.adminPassword } as never);
+      const client = await admin(b);
       const all = (await client.request(readCollections())) as { collection: string; meta: unknown }[];
       const collections = all.filter((c) => c.meta !== null && !c.collection.startsWith("directus_")).map((c) => c.collection).sort();
       // SQL-owned tables are visible to Directus as plain tables, never tracked collections
@@ -153,6 +176,8 @@ describe("the image start-up script", () => {
       const markers = b.output().match(/\[trm-startup\] ==> \d\/5/g);
       expect(markers).toEqual(["[trm-startup] ==> 1/5", "[trm-startup] ==> 2/5", "[trm-startup] ==> 3/5", "[trm-startup] ==> 4/5", "[trm-startup] ==> 5/5"]);
       expect(b.output()).toContain("db-init complete: 3 applied, 0 skipped");
+      expect(b.output()).toContain("bootstrap: running `directus bootstrap` (Directus is not installed on this database)");
+      expect(b.output()).toContain("schema: applied schema.yaml");
       expect(b.output()).toContain("db-init complete: 8 applied, 0 skipped");
     } finally {
       await stop(b);
@@ -165,13 +190,112 @@ describe("the image start-up script", () => {
       await healthy(b);
       const out = b.output();
       expect(out).toContain("db-init complete: 0 applied, 3 skipped");
-      expect(out).toMatch(/schema: no changes/);
+      // neither bootstrap nor the schema step loaded Directus: each knew it had nothing to do
+      expect(out).toContain("bootstrap: skipped: Directus is installed and every migration it ships is applied");
+      expect(out).not.toContain("Initializing bootstrap");
+      expect(out).toContain("schema: no changes: the database already matches schema.yaml");
+      expect(out).toContain("schema: (neither schema.yaml nor the database schema changed since the last comparison, so Directus was not asked again)");
       expect(out).toContain("db-init complete: 0 applied, 8 skipped");
       expect(await recorded()).toBe(11);
     } finally {
       await stop(b);
     }
   }, BOOT_TIMEOUT_MS + 60_000);
+
+  it("sees admin-UI changes between two boots: a field removed and a relation edited are put back at the next boot", async () => {
+    const first = await boot();
+    let changed: string | null;
+    try {
+      await healthy(first);
+      const client = await admin(first);
+      const before = await fingerprint();
+      await client.request(createField("organizations", { field: "website", type: "string", meta: { interface: "input" }, schema: {} } as never));
+      const withField = await fingerprint();
+      expect(withField).not.toBe(before); // a field added
+      await client.request(deleteField("organizations", "website"));
+      expect(await fingerprint()).toBe(before); // and removed again: the same schema, the same fingerprint
+
+      await client.request(deleteField("vehicles", "cc"));
+      const withoutCc = await fingerprint();
+      expect(withoutCc).not.toBe(before); // a field of schema.yaml removed
+      // the whole relation, as the admin UI sends it (without collection and field Directus 11.17.4 crashes)
+      await client.request(
+        updateRelation("events", "organization_id", { collection: "events", field: "organization_id", related_collection: "organizations", schema: { on_delete: "CASCADE" } } as never),
+      );
+      changed = await fingerprint();
+      expect(changed).not.toBe(withoutCc); // a relation edited
+      expect(await onDelete("events_organization_id_foreign")).toBe("c");
+    } finally {
+      await stop(first);
+    }
+
+    const second = await boot();
+    try {
+      await healthy(second);
+      const out = second.output();
+      expect(out).not.toContain("Directus was not asked again");
+      expect(out).toContain("schema: | Create field vehicles.cc");
+      expect(out).toContain("schema: | Update relation events.organization_id → organizations (schema.on_delete)");
+      expect(out).toContain("schema: applied schema.yaml");
+      expect(await columnExists("vehicles", "cc")).toBe(true);
+      expect(await onDelete("events_organization_id_foreign")).toBe("r");
+      expect(await fingerprint()).not.toBe(changed);
+    } finally {
+      await stop(second);
+    }
+  }, 2 * BOOT_TIMEOUT_MS + 60_000);
+
+  it("a field added through the API between two boots is refused at the next boot, as before, and goes once deletions are allowed", async () => {
+    const first = await boot();
+    try {
+      await healthy(first);
+      await (await admin(first)).request(createField("organizations", { field: "website", type: "string", meta: { interface: "input" }, schema: {} } as never));
+    } finally {
+      await stop(first);
+    }
+
+    const refused = await failedBoot();
+    expect(refused.code).toBe(5);
+    expect(refused.output).toContain("schema: | Delete field organizations.website");
+    expect(refused.output).toContain("schema: ERROR schema apply refused: it would delete 1 field:\n  - field organizations.website");
+    expect(refused.output.trim().split("\n").at(-1)).toContain("FAILED at step 3/5 schema (exit 5)");
+    expect(await columnExists("organizations", "website")).toBe(true);
+    // a refusal records nothing: the next boot compares again and refuses again
+    expect((await failedBoot()).output).toContain("schema apply refused");
+
+    const allowed = await boot({ SCHEMA_ALLOW_DELETIONS: "true" });
+    try {
+      await healthy(allowed);
+      expect(allowed.output()).toContain("schema: deletions allowed (--allow-deletions (or SCHEMA_ALLOW_DELETIONS=true)): field organizations.website");
+      expect(await columnExists("organizations", "website")).toBe(false);
+    } finally {
+      await stop(allowed);
+    }
+  }, 4 * BOOT_TIMEOUT_MS);
+
+  it("runs bootstrap again when the image ships a Directus migration the database lacks (an upgrade)", async () => {
+    const migrations = path.join(work, "directus-migrations");
+    mkdirSync(migrations, { recursive: true });
+    writeFileSync(
+      path.join(migrations, "20990101A-trm-bootstrap-probe.js"),
+      "module.exports = { async up(knex) { await knex.schema.createTable('trm_bootstrap_probe', (t) => t.increments()); }, async down(knex) { await knex.schema.dropTable('trm_bootstrap_probe'); } };\n",
+    );
+    const upgraded = await boot({ MIGRATIONS_PATH: migrations });
+    try {
+      await healthy(upgraded);
+      expect(upgraded.output()).toContain("bootstrap: running `directus bootstrap` (1 of its migrations are not applied, e.g. 20990101A)");
+      expect(await tableExists("trm_bootstrap_probe")).toBe(true);
+    } finally {
+      await stop(upgraded);
+    }
+    const again = await boot({ MIGRATIONS_PATH: migrations });
+    try {
+      await healthy(again);
+      expect(again.output()).toContain("bootstrap: skipped");
+    } finally {
+      await stop(again);
+    }
+  }, 2 * BOOT_TIMEOUT_MS + 60_000);
 
   it("stops before Directus starts when a migration is broken, with the SQL error as the last lines", async () => {
     const dir = path.join(work, "db-init-broken");
@@ -229,22 +353,41 @@ describe("the image build inputs", () => {
     const sources = [...dockerfile.matchAll(/^COPY(?:\s+--\S+)*\s+(\S+)\s+\S+$/gm)].map((m) => m[1]);
     expect(sources).toEqual(["dist/image/bin/", "db-init/", "db-post/", "snapshots/", "extensions/", "scripts/image/startup.sh"]);
     for (const source of sources) expect(existsSync(path.join(REPO_ROOT, source)), source).toBe(true);
+    for (const runner of ["db-init", "bootstrap", "schema-apply", "schema-worker"]) {
+      expect(existsSync(path.join(REPO_ROOT, IMAGE_BUNDLE_DIR, `${runner}.cjs`)), runner).toBe(true);
+    }
   });
 
-  it("the bundled runner runs under plain node with no node_modules beside it", async () => {
+  /** Runs one of the bundled runners from a copy of the bundle with no node_modules anywhere above it. */
+  async function runBare(runner: string, args: string[], env: Record<string, string>): Promise<{ code: unknown; out: string }> {
     const bare = mkdtempSync(path.join(os.tmpdir(), "trm-bare-"));
     cpSync(path.join(REPO_ROOT, IMAGE_BUNDLE_DIR), bare, { recursive: true });
     cpSync(path.join(REPO_ROOT, "db-init"), path.join(bare, "db-init"), { recursive: true });
-    const fresh = await pg.createDatabase("bare");
-    const run = spawn(runtime.nodeBin, [path.join(bare, "db-init.cjs"), path.join(bare, "db-init")], {
+    cpSync(path.join(REPO_ROOT, "db-post"), path.join(bare, "db-post"), { recursive: true });
+    const run = spawn(runtime.nodeBin, [path.join(bare, `${runner}.cjs`), ...args.map((a) => (path.isAbsolute(a) ? a : path.join(bare, a)))], {
       cwd: bare,
-      env: { PATH: "/usr/bin:/bin", ...dbEnv(fresh) },
+      env: { PATH: "/usr/bin:/bin", ...env, DB_INIT_DIR: path.join(bare, "db-init"), DB_POST_DIR: path.join(bare, "db-post") },
     });
     let out = "";
     run.stdout.on("data", (c) => (out += c));
     run.stderr.on("data", (c) => (out += c));
     const code = await new Promise((r) => run.on("exit", r));
+    return { code, out };
+  }
+
+  it("the bundled runner runs under plain node with no node_modules beside it", async () => {
+    const { code, out } = await runBare("db-init", ["db-init"], dbEnv(await pg.createDatabase("bare")));
     expect(code, out).toBe(0);
     expect(out).toContain("db-init complete: 3 applied, 0 skipped");
+  });
+
+  it("so do the bootstrap and schema steps, PostgreSQL client included", async () => {
+    const env = { DB_CLIENT: "pg", ...dbEnv(db), DIRECTUS_DIR: runtime.dir };
+    const bootstrap = await runBare("bootstrap", [], env);
+    expect(bootstrap.code, bootstrap.out).toBe(0);
+    expect(bootstrap.out).toContain("bootstrap: skipped");
+    const schema = await runBare("schema-apply", [path.join(REPO_ROOT, "snapshots/schema.yaml")], env);
+    expect(schema.code, schema.out).toBe(0);
+    expect(schema.out).toContain("schema: no changes: the database already matches schema.yaml");
   });
 });

@@ -6,11 +6,14 @@ export const IMAGE_BUNDLE_DIR = path.join("dist", "image", "bin");
 /** Plain-JS entry points the image runs with its own Node: no node_modules, no npm at run time. */
 const ENTRY_POINTS = {
   "db-init": "scripts/db-init.ts",
+  bootstrap: "scripts/image/bootstrap.ts",
   "schema-apply": "scripts/image/schema-apply.ts",
+  // Loads Directus's own schema functions from the image's /directus (lib/schema/worker-client.ts runs it).
+  "schema-worker": "lib/schema/directus-worker.ts",
 };
 
 /**
- * Bundles the migration runner and the schema step into single CJS files under dist/image/bin.
+ * Bundles the migration runner, the bootstrap and schema steps into single CJS files under dist/image/bin.
  * Deterministic for the same sources, so the Docker build context (and the image) only changes
  * when they do. Used by `npm run build:image` and by the Pulumi DirectusImage component.
  */

@@ -1,20 +1,27 @@
 /**
- * Schema apply through the Directus CLI, for when no server runs yet (the container's start-up, with the
- * image's own Node): `node cli.js schema snapshot` for the current state, `schema apply --dry-run` for the
- * diff (printed to the log), `schema apply --yes` only when the guard allows it.
+ * Schema apply for when no Directus server runs yet (the container's start-up, with the image's own
+ * Node): Directus's own snapshot, diff and apply, in one Directus process (lib/schema/directus-worker.ts,
+ * the functions `directus schema snapshot|apply` call); the diff goes to the log first, the apply runs
+ * only when the guard allows it, and a second diff confirms it.
  * Database settings come from the environment (DB_*), exactly as Directus reads them.
  *
- * The CLI is not trustworthy about failure: `schema apply` on a database without Directus tables logs
- * an error and exits 0. Every call's output is scanned for errors, and success must be stated.
+ * A shortcut skips loading Directus when a diff would find nothing (lib/schema/fingerprint.ts): when
+ * neither the snapshot nor the database schema changed since the last comparison that found nothing
+ * to do. Every other case takes the full way.
  */
-import { spawn } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { newClient } from "../db/client";
 import { readDbSettings, SettingsError } from "../db/settings";
+import { describeDirectusDiff } from "./describe-diff";
+import { directusVersions, shortcutBlockers } from "./directus-env";
+import { readSchemaFingerprint, recordState, targetKey, unchangedSinceRecorded } from "./fingerprint";
 import { ALLOW_DELETIONS_HINT, assertDeletionsAllowed, deletionLines, describePlan, planSchemaApply, type SchemaPlan } from "./plan";
-import { parseSnapshot, validateSnapshot } from "./snapshot";
+import { parseSnapshot, validateSnapshot, type Snapshot } from "./snapshot";
 import { findSqlOwnedTables, stripSqlOwned } from "./strip";
+import { DirectusSchemaWorker } from "./worker-client";
+
+export { DirectusCliError, errorLines } from "./worker-client";
 
 export type SchemaApplyMode = "apply" | "dry-run" | "skip";
 export const SCHEMA_APPLY_MODES: readonly SchemaApplyMode[] = ["apply", "dry-run", "skip"];
@@ -22,7 +29,7 @@ export const SCHEMA_APPLY_MODES: readonly SchemaApplyMode[] = ["apply", "dry-run
 export interface ApplySchemaOptions {
   /** Where Directus's `cli.js` is: `/directus` in the image, the runtime folder in tests. */
   directusDir: string;
-  /** Default: `node` from PATH. */
+  /** Node 22 (Directus's). Default: `node` from PATH. */
   nodeBin?: string;
   snapshotPath: string;
   mode: SchemaApplyMode;
@@ -32,7 +39,7 @@ export interface ApplySchemaOptions {
   env?: NodeJS.ProcessEnv;
   /** Migration folders: the tables their SQL creates are SQL-owned, never touched by the apply. */
   migrationDirs?: string[];
-  /** Default 120 s per CLI call. */
+  /** Default 120 s per step of Directus's (loading it, snapshot, diff, apply). */
   timeoutSeconds?: number;
 }
 
@@ -40,20 +47,8 @@ export type ApplySchemaStatus = "skipped" | "unchanged" | "planned" | "applied";
 
 export interface ApplySchemaResult {
   status: ApplySchemaStatus;
-  /** Absent when skipped. */
+  /** Absent when skipped, and when the shortcut knew there was nothing to do without a snapshot. */
   plan?: SchemaPlan;
-}
-
-export class DirectusCliError extends Error {
-  readonly exitCode = 1;
-  constructor(
-    readonly command: string,
-    readonly output: string,
-    reason: string,
-  ) {
-    super(`\`directus ${command}\` failed: ${reason}\n${indent(tail(output.trim(), 60) || "(no output)")}`);
-    this.name = "DirectusCliError";
-  }
 }
 
 const LOG_PREFIX = "schema:";
@@ -68,34 +63,27 @@ export async function applySchema(options: ApplySchemaOptions): Promise<ApplySch
   checkDatabaseEnv(env);
 
   const sqlOwned = await findSqlOwnedTables(options.migrationDirs ?? []);
+  const name = path.basename(options.snapshotPath);
   const target = stripSqlOwned(parseSnapshot(await readFile(options.snapshotPath, "utf8"), options.snapshotPath), sqlOwned);
-  if (target.stripped.collections.length > 0) {
-    log(`${LOG_PREFIX} left out of ${path.basename(options.snapshotPath)}: SQL-owned ${target.stripped.collections.join(", ")}`);
+  if (target.stripped.collections.length > 0) log(`${LOG_PREFIX} left out of ${name}: SQL-owned ${target.stripped.collections.join(", ")}`);
+
+  const shortcut = new Shortcut(options, env, target.snapshot, sqlOwned);
+  if (await shortcut.nothingChanged()) {
+    log(`${LOG_PREFIX} no changes: the database already matches ${name}`);
+    log(`${LOG_PREFIX} (neither ${name} nor the database schema changed since the last comparison, so Directus was not asked again)`);
+    return { status: "unchanged" };
   }
 
-  const work = await mkdtemp(path.join(os.tmpdir(), "trm-schema-"));
+  const worker = await DirectusSchemaWorker.start({ ...options, env, timeoutSeconds: options.timeoutSeconds ?? 120 });
   try {
-    const cli = (args: string[]) => runDirectusCli(options, env, args);
-
-    const currentPath = path.join(work, "current.json");
-    await cli(["schema", "snapshot", "--yes", "--format", "json", currentPath]);
-    const rawCurrent = validateSnapshot(JSON.parse(await readFile(currentPath, "utf8")), "current schema");
-    const current = stripSqlOwned(rawCurrent, sqlOwned);
-
-    const plan = planSchemaApply(current.snapshot, target.snapshot);
-    // The target goes to Directus as JSON, stripped: no ghost ever reaches it. SQL tables that Directus
-    // tracks (someone configured one in the admin UI) are excluded from its diff, so never dropped.
-    const targetPath = path.join(work, "target.json");
-    await writeFile(targetPath, JSON.stringify(target.snapshot));
-    const ignore = current.stripped.collections.filter((c) => rawCurrent.collections.some((rc) => rc.collection === c));
-    const ignoreArgs = ignore.length > 0 ? ["--ignoreRules", ignore.join(",")] : [];
-
-    const dryRun = await cli(["schema", "apply", "--dry-run", ...ignoreArgs, targetPath]);
-    if (/No changes to apply/.test(dryRun)) {
-      log(`${LOG_PREFIX} no changes: the database already matches ${path.basename(options.snapshotPath)}`);
+    const before = await compare(worker, target.snapshot, sqlOwned);
+    const { plan } = before;
+    if (!before.changes) {
+      log(`${LOG_PREFIX} no changes: the database already matches ${name}`);
+      await shortcut.record();
       return { status: "unchanged", plan };
     }
-    for (const line of directusLines(dryRun)) log(`${LOG_PREFIX} | ${line}`);
+    for (const line of describeDirectusDiff(before.diff)) log(`${LOG_PREFIX} | ${line}`);
     for (const line of describePlan(plan)) log(`${LOG_PREFIX} ${line}`);
 
     if (options.mode === "dry-run") {
@@ -107,14 +95,95 @@ export async function applySchema(options: ApplySchemaOptions): Promise<ApplySch
     }
     assertDeletionsAllowed(plan, options.allowDeletions);
     if (plan.hasDeletions) log(`${LOG_PREFIX} deletions allowed (${ALLOW_DELETIONS_HINT}): ${deletionLines(plan.delete).join("; ")}`);
-    const applied = await cli(["schema", "apply", "--yes", ...ignoreArgs, targetPath]);
-    if (!/Snapshot applied successfully/.test(applied)) {
-      throw new DirectusCliError("schema apply", applied, "it did not report success");
+    await worker.apply();
+    log(`${LOG_PREFIX} applied ${name}`);
+
+    const after = await compare(worker, target.snapshot, sqlOwned);
+    if (after.changes) {
+      log(`${LOG_PREFIX} WARNING: Directus still finds differences after the apply (the next boot compares again): ${describeDirectusDiff(after.diff).join("; ")}`);
+    } else {
+      await shortcut.record();
     }
-    log(`${LOG_PREFIX} applied ${path.basename(options.snapshotPath)}`);
     return { status: "applied", plan };
   } finally {
-    await rm(work, { recursive: true, force: true });
+    await worker.close();
+  }
+}
+
+interface Comparison {
+  plan: SchemaPlan;
+  diff: Record<string, unknown[]>;
+  changes: boolean;
+}
+
+/**
+ * The current snapshot, our plan of what the target changes (the guard's input), and Directus's diff
+ * of the stripped target. SQL tables that Directus tracks (someone configured one in the admin UI) are
+ * excluded from its diff (the CLI's --ignoreRules), so never dropped.
+ */
+async function compare(worker: DirectusSchemaWorker, target: Snapshot, sqlOwned: string[]): Promise<Comparison> {
+  const rawCurrent = validateSnapshot(await worker.snapshot(), "current schema");
+  const current = stripSqlOwned(rawCurrent, sqlOwned);
+  const plan = planSchemaApply(current.snapshot, target);
+  const ignore = current.stripped.collections.filter((c) => rawCurrent.collections.some((rc) => rc.collection === c));
+  const diff = await worker.diff(target, ignore);
+  const changes = Object.values(diff).some((entries) => Array.isArray(entries) && entries.length > 0);
+  return { plan, diff, changes };
+}
+
+/** The fingerprint shortcut for one apply; it never fails the step (anything unexpected: no shortcut). */
+class Shortcut {
+  private key?: string;
+
+  constructor(
+    private readonly options: ApplySchemaOptions,
+    private readonly env: NodeJS.ProcessEnv,
+    target: Snapshot,
+    sqlOwned: string[],
+  ) {
+    const blockers = shortcutBlockers(env, options.directusDir);
+    if (blockers.length > 0) {
+      this.note(`comparing with Directus every boot: ${blockers.join("; ")}`);
+      return;
+    }
+    try {
+      this.key = targetKey({ target, sqlOwnedTables: sqlOwned, directusVersions: directusVersions(options.directusDir), env });
+    } catch (error) {
+      this.note(`no shortcut: ${(error as Error).message}`);
+    }
+  }
+
+  async nothingChanged(): Promise<boolean> {
+    const key = this.key;
+    if (key === undefined) return false;
+    return (await this.withClient((client) => unchangedSinceRecorded(client, key))) ?? false;
+  }
+
+  /** After a comparison that found nothing to do: what it was made with. */
+  async record(): Promise<void> {
+    const key = this.key;
+    if (key === undefined) return;
+    await this.withClient(async (client) => {
+      const fingerprint = await readSchemaFingerprint(client);
+      if (fingerprint !== null) await recordState(client, { targetKey: key, fingerprint });
+    });
+  }
+
+  private async withClient<T>(use: (client: ReturnType<typeof newClient>) => Promise<T>): Promise<T | undefined> {
+    const client = newClient(readDbSettings(this.env), "trm-schema-shortcut");
+    try {
+      await client.connect();
+      return await use(client);
+    } catch (error) {
+      this.note(`no shortcut this time: ${(error as Error).message}`);
+      return undefined;
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  private note(line: string): void {
+    this.options.log(`${LOG_PREFIX} (${line})`);
   }
 }
 
@@ -132,78 +201,4 @@ function checkDatabaseEnv(env: NodeJS.ProcessEnv): void {
     problems.push(...error.problems);
   }
   if (problems.length > 0) throw new SettingsError(problems);
-}
-
-/** Runs `node cli.js <args>`; throws on a non-zero exit and on error lines even with exit 0. */
-async function runDirectusCli(options: ApplySchemaOptions, env: NodeJS.ProcessEnv, args: string[]): Promise<string> {
-  const command = args.filter((a) => !a.startsWith("/")).join(" ");
-  const { code, output } = await run(
-    options.nodeBin ?? "node",
-    ["cli.js", ...args],
-    options.directusDir,
-    // info: "No changes to apply." and "Snapshot applied successfully" are info lines; no colours to parse.
-    { ...env, LOG_LEVEL: "info", NO_COLOR: "1", FORCE_COLOR: "0" },
-    (options.timeoutSeconds ?? 120) * 1000,
-  );
-  const notInstalled = /isn't installed on this database|relation "directus_\w+" does not exist/.test(output);
-  const hint = notInstalled ? " (Directus is not installed on this database: run `node cli.js bootstrap` first)" : "";
-  if (code !== 0) throw new DirectusCliError(command, output, `exit code ${code}${hint}`);
-  const errors = errorLines(output);
-  if (errors.length > 0) throw new DirectusCliError(command, output, `it exited 0 but logged: ${errors[0]}${hint}`);
-  return output;
-}
-
-/** Error lines in pino's pretty ("[12:00:00.000] ERROR: ...") or raw JSON ("level":50) output, and crashes. */
-export function errorLines(output: string): string[] {
-  return output
-    .split("\n")
-    .filter(
-      (line) =>
-        /^\[[^\]]*\]\s+(ERROR|FATAL)\b/.test(line) ||
-        /"level":\s*(50|60)\b/.test(line) ||
-        /isn't installed on this database/.test(line) ||
-        /^\s*(\w+)?Error: /.test(line),
-    )
-    .map((line) => line.trim());
-}
-
-/** The dry-run's own text, without Directus's log noise (warnings about tables it ignores, etc.). */
-function directusLines(output: string): string[] {
-  return output
-    .split("\n")
-    .map((line) => line.trimEnd())
-    .filter((line) => line.trim() !== "" && !/^\[\d{2}:\d{2}:\d{2}\.\d{3}\]/.test(line) && !line.startsWith("{"));
-}
-
-function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    const timer = setTimeout(() => {
-      output += `\n(killed after ${timeoutMs / 1000} s)`;
-      child.kill("SIGKILL");
-    }, timeoutMs);
-    child.stdout.on("data", (chunk) => (output += chunk));
-    child.stderr.on("data", (chunk) => (output += chunk));
-    child.on("error", (error) => {
-      clearTimeout(timer);
-      reject(new Error(`cannot run ${command} in ${cwd}: ${error.message}`));
-    });
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
-}
-
-function tail(text: string, lines: number): string {
-  const all = text.split("\n");
-  return all.length <= lines ? text : [`(${all.length - lines} lines before)`, ...all.slice(-lines)].join("\n");
-}
-
-function indent(text: string): string {
-  return text
-    .split("\n")
-    .map((line) => `  | ${line}`)
-    .join("\n");
 }

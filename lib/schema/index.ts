@@ -1,6 +1,6 @@
 /**
  * Schema tooling: plain modules (no Pulumi), bundle-able by esbuild into one CJS file.
- * Dependencies: yaml, zod, @directus/sdk and Node built-ins only.
+ * Dependencies: yaml, zod, pg, @directus/sdk and Node built-ins only.
  */
 export { applySchema, DirectusCliError, errorLines, SCHEMA_APPLY_MODES } from "./directus-cli";
 export type { ApplySchemaOptions, ApplySchemaResult, ApplySchemaStatus, SchemaApplyMode } from "./directus-cli";
@@ -15,6 +15,10 @@ export {
 export type { PlanOptions, SchemaChanges, SchemaPlan } from "./plan";
 export { applySchemaRest, captureSnapshot, connectDirectus, describeDirectusDiff, diffSchema } from "./rest";
 export type { CapturedSnapshot, DirectusConnection, RestApplyOptions, RestDiff, SchemaClient } from "./rest";
+export { bootstrapIfNeeded, missingMigrations, shippedMigrationVersions, whyBootstrap } from "./directus-install";
+export type { BootstrapOptions } from "./directus-install";
+export { readRecordedState, readSchemaFingerprint, recordState, STATE_TABLE, targetKey, unchangedSinceRecorded } from "./fingerprint";
+export type { RecordedState, TargetKeyInputs } from "./fingerprint";
 export { readAllowDeletions, readApplyMode, readBoolean, readDirectusConnection } from "./settings";
 export { InvalidSnapshotError, normalizeSnapshot, parseSnapshot, serializeSnapshot, validateSnapshot } from "./snapshot";
 export type { Snapshot, SnapshotCollection, SnapshotField, SnapshotRelation } from "./snapshot";

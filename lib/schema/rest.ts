@@ -13,7 +13,10 @@ import {
 import { connectDirectus as connectToDirectus, type DirectusCredentials } from "../directus-client";
 import { ALLOW_DELETIONS_HINT, assertDeletionsAllowed, deletionLines, describePlan, planSchemaApply, type SchemaPlan } from "./plan";
 import { normalizeSnapshot, validateSnapshot, type Snapshot } from "./snapshot";
+import { describeDirectusDiff, type DiffEntry } from "./describe-diff";
 import { stripSqlOwned, type Stripped } from "./strip";
+
+export { describeDirectusDiff };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the schema endpoints are untyped
 export type SchemaClient = RestClient<any>;
@@ -93,9 +96,6 @@ export async function applySchemaRest(
   return { status: "applied", plan };
 }
 
-type DiffEntry = { collection: string; field?: string; related_collection?: string | null; diff: DeepDiff[] };
-type DeepDiff = { kind: "N" | "D" | "E" | "A"; path?: (string | number)[]; rhs?: unknown };
-
 /** The response's diff without entries for the given collections (as the CLI's --ignoreRules does). */
 function withoutCollections(response: SchemaDiffOutput, collections: string[]): SchemaDiffOutput | null {
   const skip = new Set(collections);
@@ -107,20 +107,4 @@ function withoutCollections(response: SchemaDiffOutput, collections: string[]): 
   );
   const empty = Object.values(diff).every((entries) => !Array.isArray(entries) || entries.length === 0);
   return empty ? null : { hash: response.hash, diff };
-}
-
-/** Like `directus schema apply --dry-run`: "Create x", "Update x.y (set meta.note)", "Delete x.y → z". */
-export function describeDirectusDiff(diff: Record<string, unknown>): string[] {
-  const lines: string[] = [];
-  for (const section of ["collections", "fields", "systemFields", "relations"]) {
-    for (const entry of (diff[section] as DiffEntry[] | undefined) ?? []) {
-      const first = entry.diff[0];
-      const name = [entry.collection, entry.field].filter(Boolean).join(".") + (entry.related_collection ? ` → ${entry.related_collection}` : "");
-      const whole = first && (first.path === undefined || first.path.length === 0);
-      const verb = whole && first.kind === "N" ? "Create" : whole && first.kind === "D" ? "Delete" : "Update";
-      const paths = verb === "Update" ? ` (${entry.diff.map((d) => (d.path ?? []).join(".")).join(", ")})` : "";
-      lines.push(`${verb} ${section === "systemFields" ? "system field" : section.slice(0, -1)} ${name}${paths}`);
-    }
-  }
-  return lines;
 }

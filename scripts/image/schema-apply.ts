@@ -1,6 +1,8 @@
 /**
  * The image's schema step (bundled to schema-apply.cjs, run by startup.sh with the image's Node):
  *   node schema-apply.cjs <snapshot.yaml>
+ * Directus is loaded (once, by schema-worker.cjs beside it) only when the snapshot or the database schema
+ * changed since the last comparison that found nothing to do (lib/schema/fingerprint.ts).
  * Env: SCHEMA_APPLY_MODE (apply | dry-run | skip), SCHEMA_ALLOW_DELETIONS, DIRECTUS_DIR (where cli.js is),
  * DB_INIT_DIR / DB_POST_DIR (their tables are SQL-owned and never touched), and Directus's DB_* settings.
  */

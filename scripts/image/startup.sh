@@ -1,6 +1,7 @@
 #!/bin/sh
 # TRM Directus start-up, every boot, each step idempotent and logged:
-#   1 pre-schema migrations  2 directus bootstrap  3 schema from the bundled snapshot
+#   1 pre-schema migrations  2 directus bootstrap (skipped when it has nothing to do)
+#   3 schema from the bundled snapshot (no Directus load when nothing changed since the last check)
 #   4 post-schema migrations  5 exec pm2-runtime (crash recovery)
 # Any failing step stops here, before Directus starts, with the error as the last log lines.
 # Paths default to the image's; point them elsewhere to run the same script outside a container.
@@ -30,7 +31,7 @@ log "==> 1/5 pre-schema migrations from $DB_INIT_DIR"
 node "$TRM_BIN/db-init.cjs" "$DB_INIT_DIR" || fail "1/5 pre-schema migrations" $?
 
 log "==> 2/5 directus bootstrap"
-(cd "$DIRECTUS_DIR" && node cli.js bootstrap) || fail "2/5 bootstrap" $?
+node "$TRM_BIN/bootstrap.cjs" || fail "2/5 bootstrap" $?
 
 log "==> 3/5 schema from $SCHEMA_SNAPSHOT (SCHEMA_APPLY_MODE=$SCHEMA_APPLY_MODE)"
 node "$TRM_BIN/schema-apply.cjs" "$SCHEMA_SNAPSHOT" || fail "3/5 schema" $?
