@@ -31,7 +31,7 @@ import {
 import { SettingsError } from "../lib/db/settings";
 import { validateStackConfig, type RawStackConfig, type StackConfig } from "../lib/stack-config";
 import { selectStack } from "./lib/pulumi-cli";
-import { ensureSecrets, readOutputs, REPO_ROOT } from "./lib/stack";
+import { ensureSecrets, readOutputs, REPO_ROOT, withoutProjectPrefix } from "./lib/stack";
 
 const log = (line: string) => console.log(`portainer: ${line}`);
 
@@ -144,9 +144,8 @@ function localDigest(image: string): string | undefined {
 async function readConfigOf(stackName: string): Promise<RawStackConfig> {
   const stack = await selectStack(stackName, log, { program: false });
   await ensureSecrets(stack);
-  const prefix = `${(await stack.workspace.projectSettings()).name}:`;
   const config = await stack.getAllConfig();
-  return Object.fromEntries(Object.entries(config).filter(([key]) => key.startsWith(prefix)).map(([key, v]) => [key.slice(prefix.length), v.value]));
+  return withoutProjectPrefix(Object.fromEntries(Object.entries(config).map(([key, v]) => [key, v.value])));
 }
 
 /** The default mode: from the stack's outputs to dist/portainer/, and to Portainer when its API is set. */

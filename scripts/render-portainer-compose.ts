@@ -6,7 +6,7 @@
  */
 import { renderPortainerStack, stackInputFromConfig, type PortainerStack } from "../lib/portainer";
 import { validateStackConfig, type RawStackConfig } from "../lib/stack-config";
-import { REPO_ROOT, teamConfig } from "./lib/stack";
+import { REPO_ROOT, teamConfig, withoutProjectPrefix } from "./lib/stack";
 
 const PLACEHOLDER_SECRETS: RawStackConfig = {
   adminPassword: "Placeholder-not-a-secret-7",
@@ -17,8 +17,7 @@ const PLACEHOLDER_SECRETS: RawStackConfig = {
 
 /** The team's settings for a stack (its tracked Pulumi.<stack>.yaml), keys without the project prefix. */
 export function teamSettings(stackName: string, workDir = REPO_ROOT): RawStackConfig {
-  const config = teamConfig(stackName, workDir);
-  return Object.fromEntries(Object.entries(config).map(([key, value]) => [key.replace(/^trm-directus:/, ""), String(value)]));
+  return withoutProjectPrefix(teamConfig(stackName, workDir));
 }
 
 /** The stack's Portainer stack from its team settings, validated as the program validates them. */

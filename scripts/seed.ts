@@ -11,7 +11,6 @@ import { loadSeedFile } from "../lib/seed/data";
 import { SettingsError } from "../lib/db/settings";
 import { DEFAULT_SEED_FILE } from "../lib/stack-config";
 
-
 function readTarget(env: NodeJS.ProcessEnv): { url: string; credentials: DirectusCredentials } {
   const problems: string[] = [];
   if (!env.DIRECTUS_URL) problems.push("missing setting: DIRECTUS_URL (e.g. http://127.0.0.1:8055)");

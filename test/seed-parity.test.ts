@@ -108,31 +108,36 @@ const event = (field: string, value: unknown): Case["change"] => (seed) => void 
 const entry = (field: string, value: unknown): Case["change"] => (seed) => void (seed.events[0].entries[0][field] = value);
 const unset = (record: Record<string, unknown>, field: string) => void delete record[field];
 
+/** Cases that change the one user's email, labelled after "email ". */
+const EMAILS: [label: string, value: string][] = [
+  ["with a plus-address", "first.last+rally@example.com"],
+  ["in upper case (sent lower-cased)", "Upper.Case@Example.COM"],
+  ["with leading and trailing spaces (sent trimmed)", "  spaced@example.com  "],
+  ["on an IDN domain in punycode", "rider@xn--bcher-kva.ch"],
+  ["on an IDN domain in Unicode", "rider@bücher.ch"],
+  ["with a Unicode local part", "ëlira@example.al"],
+  ["with a 64-character local part", `${"a".repeat(64)}@example.com`],
+  ["on a new gTLD (.racing)", "pilot@dakar.racing"],
+  ["on .rally (not a top-level domain)", "pilot@dakar.rally"],
+  ["on the reserved .test domain", "p1@dakar.test"],
+  ["on .example", "p1@dakar.example"],
+  ["on .local", "p1@pit.local"],
+  ["on an unknown top-level domain", "p1@dakar.notatld"],
+  ["without a top-level domain", "p1@localhost"],
+  ["with a 65-character local part", `${"a".repeat(65)}@example.com`],
+  ["longer than the 128-character column", `${"a".repeat(60)}@${"b".repeat(60)}.${"c".repeat(10)}.com`],
+  ["without @", "pilot.example.com"],
+  ["with two @", "pilot@@example.com"],
+  ["with a space inside", "pi lot@example.com"],
+  ["with consecutive dots", "pi..lot@example.com"],
+  ["with a domain starting with a dash", "pilot@-example.com"],
+];
+
 const CHOICES = "choices: a dropdown's choices are enforced by the seed only (Directus leaves them to the admin UI)";
 const CASES: Case[] = [
   { label: "the base file", change: () => undefined },
   // emails, checked the way Directus does (joi's email(), IANA top-level domains)
-  { label: "email with a plus-address", change: email("first.last+rally@example.com") },
-  { label: "email in upper case (sent lower-cased)", change: email("Upper.Case@Example.COM") },
-  { label: "email with leading and trailing spaces (sent trimmed)", change: email("  spaced@example.com  ") },
-  { label: "email on an IDN domain in punycode", change: email("rider@xn--bcher-kva.ch") },
-  { label: "email on an IDN domain in Unicode", change: email("rider@bücher.ch") },
-  { label: "email with a Unicode local part", change: email("ëlira@example.al") },
-  { label: "email with a 64-character local part", change: email(`${"a".repeat(64)}@example.com`) },
-  { label: "email on a new gTLD (.racing)", change: email("pilot@dakar.racing") },
-  { label: "email on .rally (not a top-level domain)", change: email("pilot@dakar.rally") },
-  { label: "email on the reserved .test domain", change: email("p1@dakar.test") },
-  { label: "email on .example", change: email("p1@dakar.example") },
-  { label: "email on .local", change: email("p1@pit.local") },
-  { label: "email on an unknown top-level domain", change: email("p1@dakar.notatld") },
-  { label: "email without a top-level domain", change: email("p1@localhost") },
-  { label: "email with a 65-character local part", change: email(`${"a".repeat(65)}@example.com`) },
-  { label: "email longer than the 128-character column", change: email(`${"a".repeat(60)}@${"b".repeat(60)}.${"c".repeat(10)}.com`) },
-  { label: "email without @", change: email("pilot.example.com") },
-  { label: "email with two @", change: email("pilot@@example.com") },
-  { label: "email with a space inside", change: email("pi lot@example.com") },
-  { label: "email with consecutive dots", change: email("pi..lot@example.com") },
-  { label: "email with a domain starting with a dash", change: email("pilot@-example.com") },
+  ...EMAILS.map(([label, value]): Case => ({ label: `email ${label}`, change: email(value) })),
   {
     label: "two users whose emails differ only in case",
     change: (seed) => void seed.users.push({ email: "CREW0@EXAMPLE.COM", first_name: "B", last_name: "C" }, { email: "crew0@example.com", first_name: "D", last_name: "E" }),

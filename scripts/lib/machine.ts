@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { DEFAULT_DATABASE_IMAGE } from "../../lib/stack-config";
 import { docker } from "./docker";
-import { REPO_ROOT, teamConfig } from "./stack";
+import { REPO_ROOT, teamConfig, withoutProjectPrefix } from "./stack";
 
 const OFFLINE = path.join(REPO_ROOT, "offline");
 
@@ -29,11 +29,11 @@ export async function ensureDocker(log: (line: string) => void): Promise<"runnin
 
 /** The upstream images a stack runs: its database image (Pulumi.<stack>.yaml, else the default) and our Dockerfile's FROM. */
 export function stackImages(stackName: string, workDir = REPO_ROOT): string[] {
-  const config = teamConfig(stackName, workDir);
+  const config = withoutProjectPrefix(teamConfig(stackName, workDir));
   const dockerfile = path.join(workDir, "Dockerfile");
   const from = /^FROM\s+(\S+)/m.exec(readFileSync(dockerfile, "utf8"));
   if (!from) throw new Error(`${dockerfile}: no FROM line`);
-  return [String(config["trm-directus:databaseImage"] ?? DEFAULT_DATABASE_IMAGE), from[1]];
+  return [config.databaseImage ?? DEFAULT_DATABASE_IMAGE, from[1]];
 }
 
 export type ImageSource = "present" | "pulled" | "stand-in";

@@ -17,6 +17,8 @@ import { parse } from "yaml";
 import { SECRET_KEYS } from "../../lib/stack-config";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+/** Pulumi.yaml's `name`: the prefix of every config key. */
+export const PROJECT = "trm-directus";
 export const DEFAULT_PROGRAM = "index.ts";
 
 /** A Pulumi program as the project writes it: a function that registers resources and returns the outputs. */
@@ -74,7 +76,7 @@ export async function openStack(stackName: string, options: StackOptions): Promi
       ? await LocalWorkspace.createOrSelectStack({ stackName, workDir }, workspace)
       : // projectName only names a project that has no Pulumi.yaml; ours has one, and the workspace reads it
         await LocalWorkspace.createOrSelectStack(
-          { stackName, projectName: "trm-directus", program: inFolder(workDir, loadProgram(path.join(workDir, options.program ?? DEFAULT_PROGRAM))) },
+          { stackName, projectName: PROJECT, program: inFolder(workDir, loadProgram(path.join(workDir, options.program ?? DEFAULT_PROGRAM))) },
           workspace,
         );
   await addTeamSettings(stack, workDir);
@@ -98,6 +100,12 @@ export async function addTeamSettings(stack: Stack, workDir: string): Promise<st
 /** The team's settings for a stack: the `config` section of the tracked Pulumi.<stack>.yaml (keys with the project prefix). */
 export function teamConfig(stackName: string, workDir = REPO_ROOT): Record<string, unknown> {
   return readConfigSection(path.join(workDir, `Pulumi.${stackName}.yaml`));
+}
+
+/** Config keys of this project without their `trm-directus:` prefix (other projects' keys left out), values as text. */
+export function withoutProjectPrefix(config: Record<string, unknown>): Record<string, string> {
+  const prefix = `${PROJECT}:`;
+  return Object.fromEntries(Object.entries(config).filter(([key]) => key.startsWith(prefix)).map(([key, value]) => [key.slice(prefix.length), String(value)]));
 }
 
 function readConfigSection(file: string): Record<string, unknown> {
