@@ -19,7 +19,7 @@ import { Extensions } from "./components/extensions";
 import { DirectusSeed } from "./components/seed";
 import { SqlMigrations } from "./components/sql-migrations";
 import { loadSeedFile } from "./lib/seed/data";
-import { renderPortainerStack } from "./lib/portainer";
+import { renderPortainerStack } from "./lib/compose";
 
 export = async function trmDirectus() {
   const config = readStackConfig();

@@ -3,7 +3,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    globalSetup: ["test/support/global-setup.ts"],
+    globalSetup: ["tools/harness/machine-setup.ts"],
     testTimeout: 60_000,
     hookTimeout: 300_000,
     // Integration files each start their own PostgreSQL/Directus; two cores: don't oversubscribe.

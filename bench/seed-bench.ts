@@ -14,9 +14,9 @@ import { seedDirectus, type SeedClient } from "../lib/seed/apply";
 import { emptyState, type SeedState } from "../lib/seed/model";
 import { planSeed, type ExistingState } from "../lib/seed/plan";
 import { COLLECTIONS } from "../lib/seed/model";
-import { startDirectusWithSchema } from "../test/support/directus";
-import prepareMachine from "../test/support/global-setup";
-import { startPostgres, type TestPostgres } from "../test/support/postgres";
+import { startDirectusWithSchema } from "../tools/harness/directus";
+import prepareMachine from "../tools/harness/machine-setup";
+import { startPostgres, type TestPostgres } from "../tools/harness/postgres";
 
 const ENTRIES = 250;
 

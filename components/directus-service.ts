@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { waitUntilHealthy } from "../lib/container-health";
-import { DIRECTUS_HEALTHCHECK } from "../lib/portainer";
+import { DIRECTUS_HEALTHCHECK } from "../lib/compose";
 
 export interface DirectusServiceArgs {
   namePrefix: string;

@@ -18,16 +18,8 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import {
-  deployToPortainer,
-  invokeStackWebhook,
-  pinImage,
-  renderPortainerStack,
-  stackInputFromConfig,
-  type DeployResult,
-  type PortainerStack,
-  type PortainerTarget,
-} from "../lib/portainer";
+import { pinImage, renderPortainerStack, stackInputFromConfig, type PortainerStack } from "../lib/compose";
+import { deployToPortainer, invokeStackWebhook, type DeployResult, type PortainerTarget } from "../lib/portainer";
 import { SettingsError } from "../lib/db/settings";
 import { validateStackConfig, type RawStackConfig, type StackConfig } from "../lib/stack-config";
 import { selectStack } from "./lib/pulumi-cli";

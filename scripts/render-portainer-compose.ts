@@ -1,10 +1,10 @@
 /**
  * Prints the compose file of the Portainer stack CI redeploys (the stage stack's team settings,
- * Pulumi.stage.yaml, rendered by lib/portainer.ts), for validation in .ci/run (tools/compose-check).
+ * Pulumi.stage.yaml, rendered by lib/compose.ts), for validation in .ci/run (tools/compose-check).
  *   tsx scripts/render-portainer-compose.ts [stack]     (default stage)
  * Secrets are placeholders: the compose text never contains them anyway.
  */
-import { renderPortainerStack, stackInputFromConfig, type PortainerStack } from "../lib/portainer";
+import { renderPortainerStack, stackInputFromConfig, type PortainerStack } from "../lib/compose";
 import { validateStackConfig, type RawStackConfig } from "../lib/stack-config";
 import { REPO_ROOT, teamConfig, withoutProjectPrefix } from "./lib/stack";
 

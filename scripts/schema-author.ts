@@ -16,8 +16,8 @@ import { captureSnapshot, connectDirectus, type SchemaClient } from "../lib/sche
 import { serializeSnapshot } from "../lib/schema/snapshot";
 import { readDirectusConnection } from "../lib/schema/settings";
 import { findSqlOwnedTables } from "../lib/schema/strip";
-import prepareMachine from "../test/support/global-setup";
-import { startPostgres } from "../test/support/postgres";
+import prepareMachine from "../tools/harness/machine-setup";
+import { startPostgres } from "../tools/harness/postgres";
 import { startDirectus } from "../tools/directus-runtime/index";
 import { REPO_ROOT, MIGRATION_DIRS, outputPath, reportFailure } from "./schema-support";
 

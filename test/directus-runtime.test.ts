@@ -11,7 +11,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureDirectusRuntime, freePort, startDirectus, withInstallLock, type DirectusRuntime, type RunningDirectus } from "../tools/directus-runtime/index";
 import { runProcess } from "./support/cli";
-import { startPostgres, type TestPostgres } from "./support/postgres";
+import { startPostgres, type TestPostgres } from "../tools/harness/postgres";
 
 let runtime: DirectusRuntime;
 let pg: TestPostgres;

@@ -9,7 +9,7 @@ import { sqlMigrationsProvider } from "../components/sql-migrations";
 import { REPO_ROOT, runTsScript } from "./support/cli";
 import { migrationDir } from "./support/migration-dirs";
 import { freePort } from "../lib/free-port";
-import { startPostgres, type TestPostgres } from "./support/postgres";
+import { startPostgres, type TestPostgres } from "../tools/harness/postgres";
 
 const DB_INIT = path.join(REPO_ROOT, "db-init");
 

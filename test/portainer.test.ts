@@ -9,18 +9,14 @@ import type { AddressInfo } from "node:net";
 import { parse } from "yaml";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
-  deployToPortainer,
-  invokeStackWebhook,
-  normalizeStackName,
   pinImage,
   PORTAINER_SECRET_ENV,
-  PortainerError,
   renderPortainerStack,
   stackInputFromConfig,
   type PortainerEnvVar,
   type PortainerStackInput,
-  type PortainerTarget,
-} from "../lib/portainer";
+} from "../lib/compose";
+import { deployToPortainer, invokeStackWebhook, normalizeStackName, PortainerError, type PortainerTarget } from "../lib/portainer";
 import { validateStackConfig } from "../lib/stack-config";
 import { readPortainerSettings, redeploy, type RedeployDeps } from "../scripts/portainer-stack";
 import { teamSettings } from "../scripts/render-portainer-compose";

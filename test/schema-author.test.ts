@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { runTsScript } from "./support/cli";
-import { SCHEMA_FILE } from "./support/directus";
+import { SCHEMA_FILE } from "../tools/harness/directus";
 
 describe("schema:author", () => {
   it("regenerates snapshots/schema.yaml byte for byte on a throwaway stack", async () => {

@@ -9,7 +9,7 @@ import { readAllowDeletions, readApplyMode, readDirectusConnection } from "../li
 import { InvalidSnapshotError, normalizeSnapshot, parseSnapshot, serializeSnapshot, type Snapshot } from "../lib/schema/snapshot";
 import { findSqlOwnedTables, MIGRATIONS_GUARD_TABLE, stripSqlOwned, tablesCreatedBy } from "../lib/schema/strip";
 import { ENTRY_STATUSES } from "../scripts/schema-author";
-import { DB_INIT_DIR, MIGRATION_DIRS, SCHEMA_FILE } from "./support/directus";
+import { DB_INIT_DIR, MIGRATION_DIRS, SCHEMA_FILE } from "../tools/harness/directus";
 
 const committed = () => parseSnapshot(readFileSync(SCHEMA_FILE, "utf8"), SCHEMA_FILE);
 

@@ -13,7 +13,7 @@ import { dbEnv, type DbSettings } from "../lib/db/settings";
 import { bootstrapIfNeeded, missingMigrations, shippedMigrationVersions, whyBootstrap } from "../lib/schema/directus-install";
 import { readRecordedState, readSchemaFingerprint, recordState, targetKey, unchangedSinceRecorded } from "../lib/schema/fingerprint";
 import { parseSnapshot } from "../lib/schema/snapshot";
-import { startPostgres, type TestPostgres } from "./support/postgres";
+import { startPostgres, type TestPostgres } from "../tools/harness/postgres";
 
 let pg: TestPostgres;
 beforeAll(async () => {

@@ -28,8 +28,8 @@ import { DestructiveSchemaChangeError } from "../lib/schema/plan";
 import { parseSnapshot } from "../lib/schema/snapshot";
 import { startDirectus } from "../tools/directus-runtime/index";
 import { runTsScript } from "./support/cli";
-import { adminClient, DB_INIT_DIR, DB_POST_DIR, MIGRATION_DIRS, SCHEMA_FILE, startDirectusWithSchema, type AdminClient, type DirectusWithSchema } from "./support/directus";
-import { startPostgres, type TestPostgres } from "./support/postgres";
+import { adminClient, DB_INIT_DIR, DB_POST_DIR, MIGRATION_DIRS, SCHEMA_FILE, startDirectusWithSchema, type AdminClient, type DirectusWithSchema } from "../tools/harness/directus";
+import { startPostgres, type TestPostgres } from "../tools/harness/postgres";
 
 const COMPOSITE_UNIQUES = [
   "organization_users_organization_id_user_id_unique",

@@ -13,8 +13,8 @@ import { seedDirectus, SeedWriteError } from "../lib/seed/apply";
 import { SeedValidationError, seedStateUnchecked, toSeedState, validateSeed } from "../lib/seed/data";
 import { DIRECTUS_USERS_SYSTEM_FIELDS } from "../lib/seed/directus-rules";
 import { runTsScript } from "./support/cli";
-import { startDirectusWithSchema, type AdminClient, type DirectusWithSchema } from "./support/directus";
-import { startPostgres, type TestPostgres } from "./support/postgres";
+import { startDirectusWithSchema, type AdminClient, type DirectusWithSchema } from "../tools/harness/directus";
+import { startPostgres, type TestPostgres } from "../tools/harness/postgres";
 
 let pg: TestPostgres;
 let stack: DirectusWithSchema;

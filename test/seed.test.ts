@@ -19,8 +19,8 @@ import { directusSeedProvider } from "../components/seed";
 import { freePort } from "../lib/free-port";
 import { REPO_ROOT, runTsScript } from "./support/cli";
 import { checkReady, NotReadyError } from "../scripts/lib/ready";
-import { startDirectusWithSchema, type DirectusWithSchema } from "./support/directus";
-import { startPostgres, type TestPostgres } from "./support/postgres";
+import { startDirectusWithSchema, type DirectusWithSchema } from "../tools/harness/directus";
+import { startPostgres, type TestPostgres } from "../tools/harness/postgres";
 
 const SEED_FILE = path.join(REPO_ROOT, "seed/rally-albania-2026.yaml");
 const desired = toSeedState(parseSeedYaml(readFileSync(SEED_FILE, "utf8"), "seed/rally-albania-2026.yaml"));

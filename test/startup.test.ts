@@ -16,9 +16,9 @@ import { dbEnv, type DbSettings } from "../lib/db/settings";
 import { readSchemaFingerprint } from "../lib/schema/fingerprint";
 import { ensureDirectusRuntime, inheritedEnv, type DirectusRuntime } from "../tools/directus-runtime/index";
 import { REPO_ROOT } from "./support/cli";
-import { adminClient } from "./support/directus";
+import { adminClient } from "../tools/harness/directus";
 import { freePort } from "../lib/free-port";
-import { startPostgres, type TestPostgres } from "./support/postgres";
+import { startPostgres, type TestPostgres } from "../tools/harness/postgres";
 
 const STARTUP = path.join(REPO_ROOT, "scripts/image/startup.sh");
 const ADMIN_EMAIL = "admin@example.com";

@@ -5,7 +5,7 @@
  * engine e2e runs the project's dynamic resources against (no provider plugin needed).
  */
 import { DATABASE_ALIAS, PGDATA } from "../components/database";
-import { DIRECTUS_HEALTHCHECK } from "../lib/portainer";
+import { DIRECTUS_HEALTHCHECK } from "../lib/compose";
 import { docker as dockerCli, dockerOrThrow, waitHealthy } from "../scripts/lib/docker";
 
 export interface DockerStackOptions {

@@ -300,7 +300,7 @@ build_image() {
 
 # The SQL-only TimescaleDB TEST DOUBLE (no registry serves a TimescaleDB server build): the same
 # files the unit tests install into their embedded PostgreSQL, copied into the build context.
-TSDB_DOUBLE="$HERE/../../test/support/timescaledb-double"
+TSDB_DOUBLE="$HERE/../../tools/timescaledb-double"
 
 build_timescaledb() {
   local base_id; base_id="$(image_id "$BASE_TAG")"

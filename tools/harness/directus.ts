@@ -8,7 +8,7 @@ import type { DbSettings } from "../../lib/db/settings";
 import { connectDirectus } from "../../lib/directus-client";
 import { runMigrations, type MigrationResult } from "../../lib/migrations/runner";
 import { applySchema, type ApplySchemaResult } from "../../lib/schema/directus-cli";
-import { startDirectus, type RunningDirectus } from "../../tools/directus-runtime/index";
+import { startDirectus, type RunningDirectus } from "../directus-runtime/index";
 import type { TestPostgres } from "./postgres";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");

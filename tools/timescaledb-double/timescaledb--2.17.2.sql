@@ -1,7 +1,7 @@
 -- TEST DOUBLE: not TimescaleDB.
 --
 -- Installed as extension "timescaledb" version 2.17.2 into the unit tests' embedded
--- PostgreSQL 16 (which has no TimescaleDB) by test/support/global-setup.ts, and into the
+-- PostgreSQL 16 (which has no TimescaleDB) by tools/harness/machine-setup.ts, and into the
 -- offline stand-in database image (offline/standins/README.md): no registry serves a
 -- TimescaleDB server build. Real TimescaleDB SQL is tested on PGlite's TimescaleDB build.
 -- It mimics just enough of TimescaleDB 2.17's SQL surface for schema migrations

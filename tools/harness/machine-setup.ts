@@ -1,7 +1,7 @@
 /**
  * Once per `npm test`: make the machine able to run the throwaway PostgreSQL servers.
  * - as root, PostgreSQL refuses to run: ensure a `postgres` OS user exists (once, not racing per test file);
- * - install the TimescaleDB TEST DOUBLE (test/support/timescaledb-double) into the embedded server's
+ * - install the TimescaleDB TEST DOUBLE (tools/timescaledb-double) into the embedded server's
  *   extension folder so db-init/*.sql runs unchanged on plain PostgreSQL 16 (which has no TimescaleDB).
  */
 import { execFileSync, spawnSync } from "node:child_process";
@@ -54,6 +54,6 @@ function ensureOsUser(name: string): void {
 function installTimescaleDbDouble(): void {
   const extensionDir = path.join(embeddedPostgresNativeDir(), "share", "postgresql", "extension");
   // A SQL-only double (the stand-in database image carries the same one); real TimescaleDB SQL: test/timescaledb.test.ts.
-  const doubleDir = path.join(__dirname, "timescaledb-double");
+  const doubleDir = path.join(__dirname, "..", "timescaledb-double");
   for (const file of readdirSync(doubleDir)) copyFileSync(path.join(doubleDir, file), path.join(extensionDir, file));
 }
