@@ -1,19 +1,21 @@
 /**
  * npm run smoke: checks a running stack's Directus the way a user would: healthy, admin can log in,
- * the 12 collections exist, and Rally Albania 2026 is seeded (event, the seed's classes by code, entry 301 with its
- * crew and three devices). Env: DIRECTUS_URL, DIRECTUS_ADMIN_EMAIL, DIRECTUS_ADMIN_PASSWORD
- * (`npm run stack -- smoke` takes them from the stack's outputs).
+ * every collection and field of snapshots/schema.yaml exists, and Rally Albania 2026 is seeded (event,
+ * the seed's classes by code, entry 301 with its crew and three devices); then prints the schema
+ * drift the start-up recorded (what the database has that the snapshot lacks). Env: DIRECTUS_URL,
+ * DIRECTUS_ADMIN_EMAIL, DIRECTUS_ADMIN_PASSWORD, and DB_* for the drift (`npm run stack -- smoke`
+ * takes them all from the stack's outputs).
  */
-import { readCollections, readItems } from "@directus/sdk";
+import { readCollections, readFields, readItems } from "@directus/sdk";
 import { connectDirectus } from "../lib/directus-client";
 import path from "node:path";
+import { readDbSettings } from "../lib/db/settings";
+import { describeRecordedDrift } from "../lib/schema/drift-record";
+import { readSchemaModel } from "../lib/schema/model";
 import { loadSeedFile } from "../lib/seed/data";
 import { DEFAULT_SEED_FILE } from "../lib/stack-config";
 
-const COLLECTIONS = [
-  "organizations", "organization_users", "vehicles", "organization_vehicles", "devices", "organization_devices",
-  "events", "classes", "entries", "entry_crew", "entry_devices",
-];
+const MODEL = readSchemaModel();
 
 const REPO_ROOT = path.resolve(__dirname, "..");
 const SEEDED_CLASS_CODES = Object.values(loadSeedFile(path.join(REPO_ROOT, DEFAULT_SEED_FILE)).classes).map((c) => String(c.code));
@@ -31,7 +33,11 @@ async function main(): Promise<void> {
   const client = await connectDirectus(url, { email, password });
   const all = (await client.request(readCollections())) as { collection: string; meta: unknown }[];
   const tracked = all.filter((c) => c.meta !== null).map((c) => c.collection);
-  check(COLLECTIONS.every((c) => tracked.includes(c)), "the 11 collections exist");
+  const absent = MODEL.collections.filter((c) => !tracked.includes(c));
+  check(absent.length === 0, `the ${MODEL.collections.length} collections of snapshots/schema.yaml exist${absent.length ? ` (missing: ${absent.join(", ")})` : ""}`);
+  const live = new Set(((await client.request(readFields())) as { collection: string; field: string }[]).map((f) => `${f.collection}.${f.field}`));
+  const absentFields = MODEL.snapshot.fields.map((f) => `${f.collection}.${f.field}`).filter((f) => !live.has(f));
+  check(absentFields.length === 0, `the ${MODEL.snapshot.fields.length} fields of snapshots/schema.yaml exist${absentFields.length ? ` (missing: ${absentFields.join(", ")})` : ""}`);
   check(!tracked.includes("positions") && !tracked.includes("migrations_applied"), "SQL-owned tables are not Directus collections");
   const events = (await client.request(readItems("events", { filter: { slug: { _eq: "rally-albania-2026" } }, fields: ["id"] }))) as { id: string }[];
   check(events.length === 1, "event rally-albania-2026 is seeded");
@@ -50,6 +56,7 @@ async function main(): Promise<void> {
   const crew = await client.request(readItems("entry_crew", { filter: { entry_id: { _eq: entries[0]?.id } } }));
   check(crew.length >= 1, `entry 301 has a crew (found ${crew.length})`);
 
+  if (process.env.DB_HOST) for (const line of await describeRecordedDrift(readDbSettings(process.env))) console.log(`smoke: ${line}`);
   if (problems.length > 0) throw new Error(`smoke check failed:\n${problems.map((p) => `- ${p}`).join("\n")}`);
   console.log("smoke: all checks passed");
 }

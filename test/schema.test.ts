@@ -22,9 +22,10 @@ import os from "node:os";
 import path from "node:path";
 import YAML from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { dbEnv } from "../lib/db/settings";
 import { runMigrations } from "../lib/migrations/runner";
 import { applySchema, DirectusCliError, type ApplySchemaOptions } from "../lib/schema/directus-cli";
-import { DestructiveSchemaChangeError } from "../lib/schema/plan";
+import { DRIFT_TABLE } from "../lib/schema/drift-record";
 import { parseSnapshot } from "../lib/schema/snapshot";
 import { startDirectus } from "../tools/directus-runtime/index";
 import { runTsScript } from "./support/cli";
@@ -279,12 +280,12 @@ describe("schema:snapshot", () => {
     expect(diff.stdout).toContain("schema:diff: no changes");
   });
 
-  it("schema:author refuses to build the model over an instance that has it", async () => {
-    const out = path.join(work, "never-written.yaml");
-    const result = await runTsScript("scripts/schema-author.ts", ["--out", out], restEnv());
-    expect(result.code).toBe(1);
-    expect(result.stderr).toContain("schema:author: ERROR schema:author builds the model on an instance without it, but organizations");
-    await expect(readFile(out, "utf8")).rejects.toThrow(/ENOENT/);
+  it("reads the same snapshot from the database alone (Directus's getSnapshot, no server asked)", async () => {
+    const out = path.join(work, "from-database.yaml");
+    const result = await runTsScript("scripts/schema-snapshot.ts", ["--out", out], { DIRECTUS_URL: "", ...dbEnv(stack.db) });
+    expect(result.code, result.output).toBe(0);
+    expect(result.stdout).toContain("with Directus's own getSnapshot (no Directus server needed)");
+    expect(await readFile(out, "utf8")).toBe(await readFile(SCHEMA_FILE, "utf8"));
   });
 
   it("leaves out a SQL table even after someone configured it in the admin UI (a tracked ghost)", async () => {
@@ -345,17 +346,29 @@ describe("the destructive guard", () => {
     await unchanged();
   });
 
-  it("the start-up's adapter refuses the same way, after printing Directus's diff", async () => {
+  it("the start-up's adapter keeps them, applies the rest, and records the drift instead of failing", async () => {
     const log: string[] = [];
-    const refusal = await applySchema(cliOptions({ log: (line) => log.push(line) })).catch((error: unknown) => error);
-    expect(refusal).toBeInstanceOf(DestructiveSchemaChangeError);
-    expect((refusal as DestructiveSchemaChangeError).deletions).toEqual({ collections: ["scratch_notes"], fields: ["organizations.website"], relations: [] });
-    expect(log).toContain("schema: | Delete collection scratch_notes");
-    expect(log).toContain("schema: | Delete field organizations.website");
-
     const dryRun = await applySchema(cliOptions({ mode: "dry-run", log: (line) => log.push(line) }));
     expect(dryRun.status).toBe("planned");
-    expect(log).toContain("schema: WARNING: an apply would be refused: it deletes collection scratch_notes (with all its fields and data)");
+    expect(log).toContain("schema: WARNING: an apply would not delete collection scratch_notes (with all its fields and data) unless deletions are allowed");
+
+    const kept = await applySchema(cliOptions({ log: (line) => log.push(line) }));
+    expect(kept.status).toBe("applied");
+    expect(kept.plan!.delete).toEqual({ collections: ["scratch_notes"], fields: ["organizations.website"], relations: [] });
+    expect(kept.drift!.map((d) => `${d.status} ${d.kind} ${d.item}`)).toEqual(["kept collection scratch_notes", "kept field organizations.website"]);
+    expect(log).toContain("schema: | Delete collection scratch_notes");
+    expect(log).toContain("schema: | Delete field organizations.website");
+    expect(log).toContain("schema: nothing of schema.yaml to apply beyond what is held back below");
+    expect(log).toContain("schema: !!   field organizations.website: only in the database (string, column character varying)");
+    expect(await count(`SELECT count(*) AS n FROM ${DRIFT_TABLE}`)).toBe(2);
+
+    // nothing changed since: the next boot knows without Directus, and says the drift again
+    const again: string[] = [];
+    const repeated = await applySchema(cliOptions({ log: (line) => again.push(line) }));
+    expect(repeated.status).toBe("unchanged");
+    expect(repeated.drift).toEqual(kept.drift);
+    expect(again).toContain("schema: no changes: the database already has all of schema.yaml");
+    expect(again).toContain("schema: !!   collection scratch_notes: only in the database (2 fields, with its data)");
     await unchanged();
   });
 

@@ -3,7 +3,7 @@
  * the real Directus 11.17.4 runtime (its folder mirrors the image's /directus, pm2-runtime included)
  * and PostgreSQL 16, with the bundled runner from `npm run build:image`.
  */
-import { createField, deleteField, readCollections, updateRelation } from "@directus/sdk";
+import { createCollection, createField, createItem, deleteField, readCollections, readItems, updateRelation } from "@directus/sdk";
 import { spawn, type ChildProcess } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -13,9 +13,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildImageBundle, IMAGE_BUNDLE_DIR } from "../lib/build/image-bundle";
 import { newClient } from "../lib/db/client";
 import { dbEnv, type DbSettings } from "../lib/db/settings";
+import { DRIFT_TABLE } from "../lib/schema/drift-record";
 import { readSchemaFingerprint } from "../lib/schema/fingerprint";
 import { ensureDirectusRuntime, inheritedEnv, type DirectusRuntime } from "../tools/directus-runtime/index";
-import { REPO_ROOT } from "./support/cli";
+import { StartupFailedError } from "../scripts/lib/ready";
+import { REPO_ROOT, runTsScript } from "./support/cli";
 import { adminClient } from "../tools/harness/directus";
 import { freePort } from "../lib/free-port";
 import { startPostgres, type TestPostgres } from "../tools/harness/postgres";
@@ -120,6 +122,25 @@ function snapshotWithout(collection: string): string {
   return file;
 }
 
+/** A copy of schema.yaml in which organizations.slug is a text field (a type change). */
+function snapshotWithStringSlug(): string {
+  const snapshot = parse(readFileSync(path.join(REPO_ROOT, "snapshots/schema.yaml"), "utf8"));
+  const slug = snapshot.fields.find((f: { collection: string; field: string }) => f.collection === "organizations" && f.field === "slug");
+  slug.type = "text";
+  slug.schema.data_type = "text";
+  slug.schema.max_length = null;
+  const file = path.join(work, "text-slug.yaml");
+  writeFileSync(file, stringify(snapshot));
+  return file;
+}
+
+const count = async (sql: string) => (await pg.query<{ n: number }>(db, sql))[0].n;
+const columnType = async (table: string, column: string) =>
+  (await pg.query<{ t: string }>(db, "SELECT data_type AS t FROM information_schema.columns WHERE table_name = $1 AND column_name = $2", [table, column]))[0]?.t;
+const handNote = async () => (await pg.query<{ v: string }>(db, "SELECT hand_note AS v FROM organizations WHERE slug = 'hand-club'"))[0]?.v;
+/** "status kind item" of each recorded drift item. */
+const driftRows = async () =>
+  (await pg.query<{ r: string }>(db, `SELECT status || ' ' || kind || ' ' || item AS r FROM ${DRIFT_TABLE} ORDER BY 1`)).map((row) => row.r);
 const columnExists = async (table: string, column: string) =>
   (await pg.query<{ n: number }>(db, "SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = $1 AND column_name = $2", [table, column]))[0].n === 1;
 const onDelete = async (constraint: string) =>
@@ -134,13 +155,6 @@ async function fingerprint(): Promise<string | null> {
   }
 }
 const admin = (b: Boot) => adminClient({ url: b.url, adminEmail: ADMIN_EMAIL, adminPassword: b.adminPassword } as never);
-/** A boot that must stop at the schema step: its exit code and log. */
-async function failedBoot(extraEnv: Record<string, string> = {}): Promise<{ code: number | null; output: string }> {
-  const b = await boot(extraEnv);
-  const code = await b.exit;
-  return { code, output: b.output() };
-}
-
 const tableExists = async (table: string) =>
   (await pg.query<{ t: string | null }>(db, "SELECT to_regclass($1)::text AS t", [table]))[0].t !== null;
 const recorded = async () => (await pg.query<{ n: number }>(db, "SELECT count(*)::int AS n FROM migrations_applied"))[0].n;
@@ -208,6 +222,7 @@ describe("the image start-up script", () => {
     try {
       await healthy(first);
       const client = await admin(first);
+      await client.request(createItem("organizations", { name: "Relation Club", slug: "relation-club" }));
       const before = await fingerprint();
       await client.request(createField("organizations", { field: "website", type: "string", meta: { interface: "input" }, schema: {} } as never));
       const withField = await fingerprint();
@@ -240,38 +255,123 @@ describe("the image start-up script", () => {
       expect(await columnExists("vehicles", "cc")).toBe(true);
       expect(await onDelete("events_organization_id_foreign")).toBe("r");
       expect(await fingerprint()).not.toBe(changed);
+      // the edit was the database side's (the snapshot did not change): reported, no data lost
+      expect(out).toContain("schema: !! SCHEMA DRIFT: 1 admin-UI edit was put back to the snapshot's definition (no data lost):");
+      expect(out).toContain("schema: !!   relation events.organization_id → organizations: edited in the database; the snapshot's definition was applied over it");
+      expect(await driftRows()).toEqual(["reverted relation events.organization_id → organizations"]);
+      expect(await count("SELECT count(*)::int AS n FROM organizations WHERE slug = 'relation-club'")).toBe(1);
     } finally {
       await stop(second);
     }
   }, 2 * BOOT_TIMEOUT_MS + 60_000);
 
-  it("a field added through the API between two boots is refused at the next boot, as before, and goes once deletions are allowed", async () => {
+  it("a field added by hand survives every restart with its value, is reported, captured with Directus stopped, and goes only once deletions are allowed", async () => {
     const first = await boot();
     try {
       await healthy(first);
-      await (await admin(first)).request(createField("organizations", { field: "website", type: "string", meta: { interface: "input" }, schema: {} } as never));
+      const client = await admin(first);
+      await client.request(createField("organizations", { field: "hand_note", type: "string", meta: { interface: "input" }, schema: {} } as never));
+      await client.request(createItem("organizations", { name: "Hand Club", slug: "hand-club", hand_note: "typed by hand" }));
     } finally {
       await stop(first);
     }
 
-    const refused = await failedBoot();
-    expect(refused.code).toBe(5);
-    expect(refused.output).toContain("schema: | Delete field organizations.website");
-    expect(refused.output).toContain("schema: ERROR schema apply refused: it would delete 1 field:\n  - field organizations.website");
-    expect(refused.output.trim().split("\n").at(-1)).toContain("FAILED at step 3/5 schema (exit 5)");
-    expect(await columnExists("organizations", "website")).toBe(true);
-    // a refusal records nothing: the next boot compares again and refuses again
-    expect((await failedBoot()).output).toContain("schema apply refused");
+    const restarted = await boot();
+    try {
+      await healthy(restarted);
+      const out = restarted.output();
+      expect(out).toContain("schema: | Delete field organizations.hand_note");
+      expect(out).toContain("schema: !! SCHEMA DRIFT: the database has 1 thing the snapshot lacks; KEPT, not deleted (Directus starts anyway):");
+      expect(out).toContain("schema: !!   field organizations.hand_note: only in the database (string, column character varying)");
+      expect(out).toContain("schema: !! to keep it: capture it: npm run stack -- schema:snapshot");
+      expect(out).toContain("schema: !! to drop it: allow the deletion once: SCHEMA_ALLOW_DELETIONS=true for one boot");
+      expect(out).toContain("==> 5/5");
+      expect(await handNote()).toBe("typed by hand");
+      expect(await driftRows()).toEqual(["kept field organizations.hand_note"]);
+    } finally {
+      await stop(restarted);
+    }
+
+    // the next restart takes the shortcut (nothing changed since) and repeats the drift
+    const again = await boot();
+    try {
+      await healthy(again);
+      expect(again.output()).toContain("Directus was not asked again");
+      expect(again.output()).toContain("schema: !!   field organizations.hand_note: only in the database");
+    } finally {
+      await stop(again);
+    }
+
+    // Directus is down: the capture reads the database alone
+    const captured = path.join(work, "captured.yaml");
+    const capture = await runTsScript("scripts/schema-snapshot.ts", ["--out", captured], { DIRECTUS_URL: "", ...dbEnv(db) });
+    expect(capture.code, capture.output).toBe(0);
+    const snapshot = parse(readFileSync(captured, "utf8")) as { fields: { collection: string; field: string }[] };
+    expect(snapshot.fields.some((f) => f.collection === "organizations" && f.field === "hand_note")).toBe(true);
+
+    // with the captured snapshot there is nothing left to report
+    const withCapture = await boot({ SCHEMA_SNAPSHOT: captured });
+    try {
+      await healthy(withCapture);
+      expect(withCapture.output()).toContain("schema: no changes: the database already matches captured.yaml");
+      expect(await driftRows()).toEqual([]);
+    } finally {
+      await stop(withCapture);
+    }
 
     const allowed = await boot({ SCHEMA_ALLOW_DELETIONS: "true" });
     try {
       await healthy(allowed);
-      expect(allowed.output()).toContain("schema: deletions allowed (--allow-deletions (or SCHEMA_ALLOW_DELETIONS=true)): field organizations.website");
-      expect(await columnExists("organizations", "website")).toBe(false);
+      expect(allowed.output()).toContain("schema: deletions allowed (--allow-deletions (or SCHEMA_ALLOW_DELETIONS=true)): field organizations.hand_note");
+      expect(await columnExists("organizations", "hand_note")).toBe(false);
+      expect(await driftRows()).toEqual([]);
     } finally {
       await stop(allowed);
     }
-  }, 4 * BOOT_TIMEOUT_MS);
+  }, 6 * BOOT_TIMEOUT_MS);
+
+  it("a collection added by hand survives a restart with its rows, is reported, and goes only once deletions are allowed", async () => {
+    const first = await boot();
+    try {
+      await healthy(first);
+      const client = await admin(first);
+      await client.request(
+        createCollection({
+          collection: "hand_notes",
+          meta: { icon: "sticky_note_2" },
+          schema: {},
+          fields: [
+            { field: "id", type: "uuid", meta: { special: ["uuid"], hidden: true }, schema: { is_primary_key: true } },
+            { field: "body", type: "text", meta: { interface: "input-multiline" }, schema: {} },
+          ],
+        } as never),
+      );
+      await client.request(createItem("hand_notes", { body: "call the timekeepers" }));
+    } finally {
+      await stop(first);
+    }
+
+    const restarted = await boot();
+    try {
+      await healthy(restarted);
+      expect(restarted.output()).toContain("schema: !!   collection hand_notes: only in the database (2 fields, with its data)");
+      expect(await count("SELECT count(*)::int AS n FROM hand_notes")).toBe(1);
+      expect(await driftRows()).toEqual(["kept collection hand_notes"]);
+      const items = await (await admin(restarted)).request(readItems("hand_notes"));
+      expect(items).toHaveLength(1); // Directus serves it too
+    } finally {
+      await stop(restarted);
+    }
+
+    const allowed = await boot({ SCHEMA_ALLOW_DELETIONS: "true" });
+    try {
+      await healthy(allowed);
+      expect(await tableExists("hand_notes")).toBe(false);
+      expect(await driftRows()).toEqual([]);
+    } finally {
+      await stop(allowed);
+    }
+  }, 3 * BOOT_TIMEOUT_MS + 60_000);
 
   it("runs bootstrap again when the image ships a Directus migration the database lacks (an upgrade)", async () => {
     const migrations = path.join(work, "directus-migrations");
@@ -310,17 +410,39 @@ describe("the image start-up script", () => {
     expect(b.stderr()).toBe(""); // one stream, so the order above is the order written, not pipe timing
     expect(b.output()).not.toContain("==> 2/5");
     expect(await tableExists("half_done")).toBe(false);
+    // what `npm run dev`'s ready check prints when the container shows this log (scripts/lib/ready.ts)
+    const shown = new StartupFailedError("trm-dev-directus", { status: "restarting", restarts: 2, exitCode: 3 }, { stdout: b.output(), stderr: "" }).message;
+    expect(shown).toContain("the Directus container trm-dev-directus is not starting (restarting, 2 restarts, exit code 3): its start-up failed at step 1/5 pre-schema migrations (exit 3).");
+    expect(shown).toMatch(/ {2}\| .*SQL error in 004_broken\.sql:2:1/);
+    expect(shown).toContain("next: the migrations step failed: a SQL error names file:line:column");
   }, BOOT_TIMEOUT_MS);
 
-  it("refuses a destructive snapshot in apply mode, listing the deletions, and leaves the database as it was", async () => {
+  it("a snapshot that lacks a collection keeps it (with its rows) and starts Directus, reporting the drift", async () => {
     const b = await boot({ SCHEMA_SNAPSHOT: snapshotWithout("entry_devices") });
-    const code = await b.exit;
-    expect(code).not.toBe(0);
-    expect(b.output()).toMatch(/entry_devices/);
-    expect(b.output().trim().split("\n").at(-1)).toContain("FAILED at step 3/5 schema");
-    expect(b.output()).not.toContain("==> 4/5");
-    expect(await tableExists("entry_devices")).toBe(true);
-  }, BOOT_TIMEOUT_MS);
+    try {
+      await healthy(b);
+      expect(b.output()).toContain("schema: | Delete collection entry_devices");
+      expect(b.output()).toContain("schema: !!   collection entry_devices: only in the database (4 fields, with its data)");
+      expect(await tableExists("entry_devices")).toBe(true);
+      expect(await driftRows()).toEqual(["kept collection entry_devices"]);
+    } finally {
+      await stop(b);
+    }
+  }, BOOT_TIMEOUT_MS + 60_000);
+
+  it("a type change in the snapshot is held back: the column and its values stay, the rest is applied", async () => {
+    await pg.query(db, "INSERT INTO organizations (id, name, slug) VALUES (gen_random_uuid(), 'Type Club', 'type-club')");
+    const b = await boot({ SCHEMA_SNAPSHOT: snapshotWithStringSlug() });
+    try {
+      await healthy(b);
+      expect(b.output()).toContain("schema: !!   field organizations.slug: type change not applied: string, column character varying in the database, text, column text in the snapshot");
+      expect(await columnType("organizations", "slug")).toBe("character varying");
+      expect(await count("SELECT count(*)::int AS n FROM organizations WHERE slug = 'type-club'")).toBe(1);
+      expect(await driftRows()).toEqual(["held-back field organizations.slug"]);
+    } finally {
+      await stop(b);
+    }
+  }, BOOT_TIMEOUT_MS + 60_000);
 
   it("dry-run prints what would change, applies nothing and starts Directus", async () => {
     const b = await boot({ SCHEMA_SNAPSHOT: snapshotWithout("entry_devices"), SCHEMA_APPLY_MODE: "dry-run" });

@@ -1,8 +1,9 @@
 /**
  * Schema apply for when no Directus server runs yet (the container's start-up, with the image's own
  * Node): Directus's own snapshot, diff and apply, in one Directus process (lib/schema/directus-worker.ts,
- * the functions `directus schema snapshot|apply` call); the diff goes to the log first, the apply runs
- * only when the guard allows it, and a second diff confirms it.
+ * the functions `directus schema snapshot|apply` call); the diff goes to the log first, then the apply
+ * of everything that deletes or rewrites nothing (the drift, drift.ts, is held back unless deletions
+ * are allowed, and logged and recorded), and a second diff confirms it. Drift never fails the step.
  * Database settings come from the environment (DB_*), exactly as Directus reads them.
  *
  * A shortcut skips loading Directus when a diff would find nothing (lib/schema/fingerprint.ts): when
@@ -11,13 +12,12 @@
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { newClient } from "../db/client";
 import { readDbSettings, SettingsError } from "../db/settings";
 import { describeDirectusDiff } from "./describe-diff";
-import { directusVersions, shortcutBlockers } from "./directus-env";
-import { readSchemaFingerprint, recordState, targetKey, unchangedSinceRecorded } from "./fingerprint";
-import { ALLOW_DELETIONS_HINT, assertDeletionsAllowed, deletionLines, describePlan, planSchemaApply, type SchemaPlan } from "./plan";
+import { driftLines, holdBackDestructive, revertedEdits, type DriftItem } from "./drift";
+import { ALLOW_DELETIONS_HINT, deletionLines, describePlan, planSchemaApply, type SchemaPlan } from "./plan";
 import { parseSnapshot, validateSnapshot, type Snapshot } from "./snapshot";
+import { StartupState } from "./startup-state";
 import { findSqlOwnedTables, stripSqlOwned } from "./strip";
 import { DirectusSchemaWorker } from "./worker-client";
 
@@ -49,6 +49,8 @@ export interface ApplySchemaResult {
   status: ApplySchemaStatus;
   /** Absent when skipped, and when the shortcut knew there was nothing to do without a snapshot. */
   plan?: SchemaPlan;
+  /** What the database has that the snapshot lacks (kept), type changes held back, edits put back. Absent when skipped. */
+  drift?: DriftItem[];
 }
 
 const LOG_PREFIX = "schema:";
@@ -67,12 +69,15 @@ export async function applySchema(options: ApplySchemaOptions): Promise<ApplySch
   const target = stripSqlOwned(parseSnapshot(await readFile(options.snapshotPath, "utf8"), options.snapshotPath), sqlOwned);
   if (target.stripped.collections.length > 0) log(`${LOG_PREFIX} left out of ${name}: SQL-owned ${target.stripped.collections.join(", ")}`);
 
-  const shortcut = new Shortcut(options, env, target.snapshot, sqlOwned);
-  if (await shortcut.nothingChanged()) {
-    log(`${LOG_PREFIX} no changes: the database already matches ${name}`);
+  const state = new StartupState(options, env, target.snapshot, sqlOwned);
+  if (await state.nothingChanged()) {
+    const drift = await state.recordedDrift();
+    log(`${LOG_PREFIX} no changes: the database already ${drift.length > 0 ? "has all of" : "matches"} ${name}`);
     log(`${LOG_PREFIX} (neither ${name} nor the database schema changed since the last comparison, so Directus was not asked again)`);
-    return { status: "unchanged" };
+    logDrift(log, drift);
+    return { status: "unchanged", drift };
   }
+  const databaseSideChanged = await state.snapshotUnchanged();
 
   const worker = await DirectusSchemaWorker.start({ ...options, env, timeoutSeconds: options.timeoutSeconds ?? 120 });
   try {
@@ -80,39 +85,56 @@ export async function applySchema(options: ApplySchemaOptions): Promise<ApplySch
     const { plan } = before;
     if (!before.changes) {
       log(`${LOG_PREFIX} no changes: the database already matches ${name}`);
-      await shortcut.record();
-      return { status: "unchanged", plan };
+      await state.recordDrift([]);
+      await state.record();
+      return { status: "unchanged", plan, drift: [] };
     }
     for (const line of describeDirectusDiff(before.diff)) log(`${LOG_PREFIX} | ${line}`);
     for (const line of describePlan(plan)) log(`${LOG_PREFIX} ${line}`);
+    const held = plan.hasDeletions && !options.allowDeletions ? holdBackDestructive(before.current, target.snapshot) : { effective: target.snapshot, drift: [] };
+    const drift = [...held.drift, ...(databaseSideChanged ? revertedEdits(plan) : [])];
 
     if (options.mode === "dry-run") {
-      if (plan.hasDeletions && !options.allowDeletions) {
-        for (const line of deletionLines(plan.delete)) log(`${LOG_PREFIX} WARNING: an apply would be refused: it deletes ${line}`);
-      }
+      for (const line of deletionLines(plan.delete)) log(`${LOG_PREFIX} WARNING: an apply would not delete ${line} unless deletions are allowed`);
       log(`${LOG_PREFIX} dry run: nothing applied`);
-      return { status: "planned", plan };
+      logDrift(log, drift);
+      await state.recordDrift(drift);
+      return { status: "planned", plan, drift };
     }
-    assertDeletionsAllowed(plan, options.allowDeletions);
-    if (plan.hasDeletions) log(`${LOG_PREFIX} deletions allowed (${ALLOW_DELETIONS_HINT}): ${deletionLines(plan.delete).join("; ")}`);
-    await worker.apply();
-    log(`${LOG_PREFIX} applied ${name}`);
+    if (plan.hasDeletions && options.allowDeletions) log(`${LOG_PREFIX} deletions allowed (${ALLOW_DELETIONS_HINT}): ${deletionLines(plan.delete).join("; ")}`);
+    const toApply = held.drift.length > 0 ? await worker.diff(held.effective, before.ignore) : before.diff;
+    if (hasEntries(toApply)) {
+      await worker.apply();
+      log(`${LOG_PREFIX} applied ${name}${held.drift.length > 0 ? " except what is held back below" : ""}`);
+    } else {
+      log(`${LOG_PREFIX} nothing of ${name} to apply beyond what is held back below`);
+    }
+    logDrift(log, drift);
+    await state.recordDrift(drift);
 
-    const after = await compare(worker, target.snapshot, sqlOwned);
+    const after = await compare(worker, held.effective, sqlOwned);
     if (after.changes) {
       log(`${LOG_PREFIX} WARNING: Directus still finds differences after the apply (the next boot compares again): ${describeDirectusDiff(after.diff).join("; ")}`);
     } else {
-      await shortcut.record();
+      await state.record();
     }
-    return { status: "applied", plan };
+    return { status: "applied", plan, drift };
   } finally {
     await worker.close();
   }
 }
 
+function logDrift(log: (line: string) => void, drift: DriftItem[]): void {
+  for (const line of driftLines(drift)) log(`${LOG_PREFIX} ${line}`);
+}
+
 interface Comparison {
+  /** The database's schema, SQL-owned tables stripped. */
+  current: Snapshot;
   plan: SchemaPlan;
   diff: Record<string, unknown[]>;
+  /** SQL-owned tables Directus tracks, left out of its diff. */
+  ignore: string[];
   changes: boolean;
 }
 
@@ -127,64 +149,11 @@ async function compare(worker: DirectusSchemaWorker, target: Snapshot, sqlOwned:
   const plan = planSchemaApply(current.snapshot, target);
   const ignore = current.stripped.collections.filter((c) => rawCurrent.collections.some((rc) => rc.collection === c));
   const diff = await worker.diff(target, ignore);
-  const changes = Object.values(diff).some((entries) => Array.isArray(entries) && entries.length > 0);
-  return { plan, diff, changes };
+  return { current: current.snapshot, plan, diff, ignore, changes: hasEntries(diff) };
 }
 
-/** The fingerprint shortcut for one apply; it never fails the step (anything unexpected: no shortcut). */
-class Shortcut {
-  private key?: string;
-
-  constructor(
-    private readonly options: ApplySchemaOptions,
-    private readonly env: NodeJS.ProcessEnv,
-    target: Snapshot,
-    sqlOwned: string[],
-  ) {
-    const blockers = shortcutBlockers(env, options.directusDir);
-    if (blockers.length > 0) {
-      this.note(`comparing with Directus every boot: ${blockers.join("; ")}`);
-      return;
-    }
-    try {
-      this.key = targetKey({ target, sqlOwnedTables: sqlOwned, directusVersions: directusVersions(options.directusDir), env });
-    } catch (error) {
-      this.note(`no shortcut: ${(error as Error).message}`);
-    }
-  }
-
-  async nothingChanged(): Promise<boolean> {
-    const key = this.key;
-    if (key === undefined) return false;
-    return (await this.withClient((client) => unchangedSinceRecorded(client, key))) ?? false;
-  }
-
-  /** After a comparison that found nothing to do: what it was made with. */
-  async record(): Promise<void> {
-    const key = this.key;
-    if (key === undefined) return;
-    await this.withClient(async (client) => {
-      const fingerprint = await readSchemaFingerprint(client);
-      if (fingerprint !== null) await recordState(client, { targetKey: key, fingerprint });
-    });
-  }
-
-  private async withClient<T>(use: (client: ReturnType<typeof newClient>) => Promise<T>): Promise<T | undefined> {
-    const client = newClient(readDbSettings(this.env), "trm-schema-shortcut");
-    try {
-      await client.connect();
-      return await use(client);
-    } catch (error) {
-      this.note(`no shortcut this time: ${(error as Error).message}`);
-      return undefined;
-    } finally {
-      await client.end().catch(() => undefined);
-    }
-  }
-
-  private note(line: string): void {
-    this.options.log(`${LOG_PREFIX} (${line})`);
-  }
+function hasEntries(diff: Record<string, unknown[]>): boolean {
+  return Object.values(diff).some((entries) => Array.isArray(entries) && entries.length > 0);
 }
 
 /**

@@ -24,3 +24,11 @@ export { InvalidSnapshotError, normalizeSnapshot, parseSnapshot, serializeSnapsh
 export type { Snapshot, SnapshotCollection, SnapshotField, SnapshotRelation } from "./snapshot";
 export { findSqlOwnedTables, MIGRATIONS_GUARD_TABLE, stripSqlOwned, tablesCreatedBy } from "./strip";
 export type { StripResult, Stripped } from "./strip";
+export { captureFromDatabase } from "./capture";
+export type { DatabaseCaptureOptions } from "./capture";
+export { ALLOW_ONCE_HINT, CAPTURE_HINT, driftLines, holdBackDestructive, revertedEdits } from "./drift";
+export type { DriftItem, DriftKind, DriftStatus, HeldBack } from "./drift";
+export { describeRecordedDrift, DRIFT_TABLE, readDrift, recordDrift } from "./drift-record";
+export type { RecordedDrift } from "./drift-record";
+export { readSchemaModel, SCHEMA_SNAPSHOT } from "./model";
+export type { SchemaModel } from "./model";

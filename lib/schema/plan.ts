@@ -4,8 +4,10 @@
  * snapshot lacks (the team once lost five collections that way).
  *
  * Mirrors Directus 11's get-snapshot-diff: items are matched by collection / collection+field, compared
- * on the same sanitised properties; a field whose type changes to or from `alias` is dropped and
- * re-created (a deletion); fields and relations of a deleted collection go with it.
+ * on the same sanitised properties; fields and relations of a deleted collection go with it.
+ * A field whose type changes counts as a deletion too: to or from `alias` Directus drops and
+ * re-creates it; between two column types it rewrites every value (ALTER COLUMN ... TYPE), which can
+ * fail or lose what does not convert.
  */
 import type { Snapshot, SnapshotField } from "./snapshot";
 import { sortKeysDeep } from "./snapshot";
@@ -60,8 +62,8 @@ export function planSchemaApply(current: Snapshot, target: Snapshot, options: Pl
   for (const [key, field] of currentFields) {
     if (deleted.has(field.collection)) continue;
     const next = targetFields.get(key);
-    if (!next || aliasSwap(field, next)) plan.delete.fields.push(key);
-    if (next && aliasSwap(field, next)) plan.create.fields.push(key);
+    if (!next || typeChanges(field, next)) plan.delete.fields.push(key);
+    if (next && typeChanges(field, next)) plan.create.fields.push(key);
     else if (next && !same(pickField(field), pickField(next))) plan.update.fields.push(key);
   }
   for (const key of targetFields.keys()) if (!currentFields.has(key)) plan.create.fields.push(key);
@@ -98,8 +100,10 @@ function fieldKey(field: { collection: string; field: string }): string {
   return `${field.collection}.${field.field}`;
 }
 
-function aliasSwap(a: SnapshotField, b: SnapshotField): boolean {
-  return a.type !== b.type && (a.type === "alias" || b.type === "alias");
+/** The field's values would be dropped or rewritten: its Directus type or its column type changes. */
+export function typeChanges(a: SnapshotField, b: SnapshotField): boolean {
+  const dataType = (f: SnapshotField) => (f.schema as { data_type?: string } | null | undefined)?.data_type ?? null;
+  return a.type !== b.type || dataType(a) !== dataType(b);
 }
 
 function indexed(field: Record<string, unknown>): boolean {

@@ -11,11 +11,11 @@
 import { validatePayload } from "@directus/utils";
 import Joi from "joi";
 import { readFileSync } from "node:fs";
-import path from "node:path";
 import { parse as parseYaml } from "yaml";
+import { SCHEMA_SNAPSHOT } from "../schema/model";
 import { COLLECTIONS, type CollectionName, type ItemValues, type Scalar, type SeedState } from "./model";
 
-export const SCHEMA_SNAPSHOT = path.resolve(__dirname, "..", "..", "snapshots", "schema.yaml");
+export { SCHEMA_SNAPSHOT };
 
 export interface FieldRule {
   collection: string;
@@ -112,8 +112,22 @@ export function directusRuleProblems(state: SeedState, rules: SchemaRules): Rule
       }
       if (rule.unique) problems.push(...duplicateProblems(spec.name, rule, items));
     }
+    problems.push(...unsetRequiredFields(spec, rules));
   }
   return problems;
+}
+
+/** A field the schema requires (NOT NULL, no default) that the seed never sets: Directus would refuse every item. */
+function unsetRequiredFields(spec: (typeof COLLECTIONS)[number], rules: SchemaRules): RuleProblem[] {
+  const seeded = new Set([...Object.keys(spec.fields), ...Object.keys(spec.refs)]);
+  return [...(rules.get(spec.name)?.values() ?? [])]
+    .filter((rule) => rule.required && !seeded.has(rule.field))
+    .map((rule) => ({
+      collection: spec.name,
+      values: null,
+      field: rule.field,
+      message: `snapshots/schema.yaml requires ${spec.name}.${rule.field} (NOT NULL, no default), but the seed does not set it: give it a default in the admin UI and capture again, or add it to the seed (lib/seed/model.ts, lib/seed/data.ts)`,
+    }));
 }
 
 export function fieldProblems(rule: FieldRule, value: Scalar | undefined): string[] {

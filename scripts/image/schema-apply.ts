@@ -3,6 +3,8 @@
  *   node schema-apply.cjs <snapshot.yaml>
  * Directus is loaded (once, by schema-worker.cjs beside it) only when the snapshot or the database schema
  * changed since the last comparison that found nothing to do (lib/schema/fingerprint.ts).
+ * Drift (what only the database has, type changes) is kept and reported, never a failure, unless
+ * SCHEMA_ALLOW_DELETIONS=true lets the apply delete it (lib/schema/drift.ts).
  * Env: SCHEMA_APPLY_MODE (apply | dry-run | skip), SCHEMA_ALLOW_DELETIONS, DIRECTUS_DIR (where cli.js is),
  * DB_INIT_DIR / DB_POST_DIR (their tables are SQL-owned and never touched), and Directus's DB_* settings.
  */

@@ -4,6 +4,8 @@
 #   3 schema from the bundled snapshot (no Directus load when nothing changed since the last check)
 #   4 post-schema migrations  5 exec pm2-runtime (crash recovery)
 # Any failing step stops here, before Directus starts, with the error as the last log lines.
+# Schema drift (what the database has that the snapshot lacks) is no failure: step 3 keeps it, applies
+# the rest, logs it loudly and records it in trm_startup.schema_drift (docs/schema.md).
 # Paths default to the image's; point them elsewhere to run the same script outside a container.
 set -eu
 
