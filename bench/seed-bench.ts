@@ -1,159 +1,111 @@
 /**
- * Seed engine benchmark (issue: seed). Generates a 250-entry event (250 vehicles, 500 crew users,
- * 750 devices and every junction row), seeds it into the real Directus 11.17.4 test runtime on
- * PostgreSQL 16, and prints seconds for the first seed and a no-op re-seed (with its write-request
- * count), against one raw batch insert per collection through the same API on a fresh instance.
- *   npx tsx bench/seed-bench.ts            (targets: first seed ≤ 10 s and ≤ 3x raw; re-seed 0 writes)
- * Writes bench/results/seed.json.
+ * Seed benchmark at event scale (issue #31): for each size, a generated event file in the public
+ * seed format (bench/make-seed.ts: 18 items per entry), a fresh Directus 11.17.4 on PostgreSQL 16
+ * (tools/harness), and the seed CLI exactly as `npm run stack -- seed FILE` runs it (scripts/seed.ts
+ * in its own process): a fresh seed, then a re-run of the same file (a no-op). Prints and records
+ * wall time, items per second, write requests and the seed process's peak RSS, and the ratio of
+ * seconds per item from the smallest to the largest size (1.0 = linear; below = better than linear).
+ *   npx tsx bench/seed-bench.ts [entries...]        (default: 1000 5000 10000)
+ * Writes bench/results/seed.json (sizes measured in this run replace the same sizes there).
  */
-import { createItems, createUsers } from "@directus/sdk";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
-import { connectDirectus } from "../lib/directus-client";
-import { seedDirectus, type SeedClient } from "../lib/seed/apply";
-import { emptyState, type SeedState } from "../lib/seed/model";
-import { planSeed, type ExistingState } from "../lib/seed/plan";
-import { COLLECTIONS } from "../lib/seed/model";
 import { startDirectusWithSchema } from "../tools/harness/directus";
 import prepareMachine from "../tools/harness/machine-setup";
-import { startPostgres, type TestPostgres } from "../tools/harness/postgres";
+import { startPostgres } from "../tools/harness/postgres";
+import { writeSeedFile } from "./make-seed";
 
-const ENTRIES = 250;
+const ROOT = path.resolve(__dirname, "..");
+const RESULTS = path.join(__dirname, "results", "seed.json");
 
-function luhnComplete(base14: string): string {
-  let sum = 0;
-  for (let i = 0; i < 14; i++) {
-    let d = Number(base14[13 - i]);
-    if (i % 2 === 0) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
-    sum += d;
-  }
-  return base14 + String((10 - (sum % 10)) % 10);
+export interface SeedRun {
+  wallSeconds: number;
+  itemsPerSecond: number;
+  writeRequests: number;
+  peakRssMb: number;
+  loadAverage: number;
 }
 
-export function generateEvent(entries: number): SeedState {
-  const s = emptyState();
-  const org = "bench-org";
-  const event = `${org}/bench-rally`;
-  s.organizations[org] = { slug: org, name: "Bench Org" };
-  s.events[event] = { organization_id: org, slug: "bench-rally", name: "Bench Rally", discipline: "rally", starts_at: "2026-06-06T00:00:00Z", ends_at: "2026-06-13T23:59:59Z", regulation_doc_url: null, notes: null };
-  const codes = ["M-1", "M-2", "Q-1", "C-1", "S-1"];
-  codes.forEach((code, i) => (s.classes[`${event}/${code}`] = { event_id: event, code, name: `Class ${code}`, description: null, sort_order: (i + 1) * 10 }));
-  for (let n = 1; n <= entries; n++) {
-    const vehicle = `plate:BE-${String(n).padStart(3, "0")}-CH`;
-    s.vehicles[vehicle] = { plate: vehicle.slice(6), vin: null, make: "Toyota", model: "Land Cruiser", year: 2000 + (n % 25), cc: 4000 };
-    s.organization_vehicles[`${org}/${vehicle}`] = { organization_id: org, vehicle_id: vehicle, registered_at: "2026-05-01T09:00:00Z" };
-    const entry = `${event}/#${n}`;
-    s.entries[entry] = { event_id: event, race_number: n, status: "registered", class_id: `${event}/${codes[n % codes.length]}`, vehicle_id: vehicle };
-    const crew = [`pilot${n}@bench.dev`, `copilot${n}@bench.dev`];
-    crew.forEach((email, i) => {
-      s.directus_users[email] = { email, first_name: i ? "Co" : "Pilot", last_name: String(n), phone: null, birth_date: "1985-01-01", nationality: "AL" };
-      s.organization_users[`${org}/${email}`] = { organization_id: org, user_id: email, role: "participant" };
-      s.entry_crew[`${entry}/${email}`] = { entry_id: entry, user_id: email, role: i ? "co-pilot" : "pilot" };
+interface SizeResult {
+  entries: number;
+  items: number;
+  fresh: SeedRun;
+  noop: SeedRun;
+  measuredAt: string;
+}
+
+/** Runs the seed CLI in its own process, as `npm run stack -- seed FILE` does. */
+function runSeedCli(file: string, env: Record<string, string>, items: number): Promise<SeedRun> {
+  const started = performance.now();
+  const loadAverage = os.loadavg()[0];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "scripts/seed.ts", file], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()).length > 1e6 && (out = out.slice(-1e5)));
+    child.stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
+    child.on("close", (code) => {
+      const wallSeconds = (performance.now() - started) / 1000;
+      const done = /seed complete: (\d+) write request\(s\) in [\d.]+ s, peak RSS (\d+) MB/.exec(out);
+      if (code !== 0 || !done) return reject(new Error(`seed CLI failed (exit ${code}):\n${err}\n${out.slice(-3000)}`));
+      const writeRequests = Number(done[1]);
+      resolve({ wallSeconds: round(wallSeconds), itemsPerSecond: writeRequests ? Math.round(items / wallSeconds) : 0, writeRequests, peakRssMb: Number(done[2]), loadAverage: round(loadAverage) });
     });
-    for (let d = 0; d < 3; d++) {
-      const imei = luhnComplete(`35630704${String(n * 3 + d).padStart(6, "0")}`);
-      s.devices[imei] = { imei, model: d === 2 ? "FMB003" : "FMB920" };
-      s.organization_devices[`${org}/${imei}`] = { organization_id: org, device_id: imei, registered_at: "2026-05-01T09:00:00Z" };
-      s.entry_devices[`${entry}/${imei}`] = { entry_id: entry, device_id: imei, assigned_user_id: d === 2 ? crew[0] : null };
-    }
-  }
-  return s;
-}
-
-function countingClient(url: string, email: string, password: string, writes: string[]): Promise<SeedClient> {
-  return connectDirectus(url, { email, password }, async (input, init) => {
-    if ((init?.method ?? "GET") !== "GET" && !String(input).includes("/auth/")) writes.push(String(init?.method));
-    return fetch(input, init);
   });
 }
 
-async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
-  const started = performance.now();
-  const result = await fn();
-  return [result, (performance.now() - started) / 1000];
-}
-
-const ROUNDS = 2;
-
-/** Seeds a fresh instance; returns [first seed s, its writes, no-op re-seed s, its writes]. */
-async function seedRound(pg: TestPostgres, desired: SeedState): Promise<[number, number, number, number]> {
-  const instance = await startDirectusWithSchema(pg);
-  try {
-    const writes: string[] = [];
-    const client = await countingClient(instance.directus.url, instance.directus.adminEmail, instance.directus.adminPassword, writes);
-    const [, first] = await timed(() => seedDirectus({ client, desired }));
-    const firstWrites = writes.length;
-    writes.length = 0;
-    const [, noop] = await timed(() => seedDirectus({ client, desired, previous: desired }));
-    return [first, firstWrites, noop, writes.length];
-  } finally {
-    await instance.directus.stop();
-  }
-}
-
-/** One batch create per collection with ready payloads (no reads, no planning), on a fresh instance. */
-async function rawRound(pg: TestPostgres, desired: SeedState): Promise<number> {
-  const instance = await startDirectusWithSchema(pg);
-  try {
-    const raw = await countingClient(instance.directus.url, instance.directus.adminEmail, instance.directus.adminPassword, []);
-    const empty = Object.fromEntries(COLLECTIONS.map((c) => [c.name, []])) as unknown as ExistingState;
-    const plan = planSeed(desired, empty);
-    const [, seconds] = await timed(async () => {
-      for (const p of plan) {
-        const payloads = p.creates.map((c) => c.payload);
-        await raw.request(p.collection === "directus_users" ? createUsers(payloads, { fields: ["id"] }) : createItems(p.collection, payloads, { fields: ["id"] }));
-      }
-    });
-    return seconds;
-  } finally {
-    await instance.directus.stop();
-  }
-}
-
-async function main(): Promise<void> {
-  prepareMachine(); // as `npm test` does: postgres OS user when root, the TimescaleDB double
-  const desired = generateEvent(ENTRIES);
-  const items = Object.values(desired).reduce((n, c) => n + Object.keys(c).length, 0);
+async function benchSize(entries: number, dir: string): Promise<SizeResult> {
+  const file = path.join(dir, `event-${entries}.yaml`);
+  await writeSeedFile(entries, file);
+  const items = 18 * entries + 6;
   const pg = await startPostgres();
   try {
-    // Alternate, best of ROUNDS each: fresh instances, so neither side gets a warmer server.
-    const seeds: [number, number, number, number][] = [];
-    const raws: number[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      raws.push(await rawRound(pg, desired));
-      seeds.push(await seedRound(pg, desired));
+    const { directus } = await startDirectusWithSchema(pg);
+    try {
+      const env = { DIRECTUS_URL: directus.url, DIRECTUS_ADMIN_EMAIL: directus.adminEmail, DIRECTUS_ADMIN_PASSWORD: directus.adminPassword };
+      const fresh = await runSeedCli(file, env, items);
+      const noop = await runSeedCli(file, env, items);
+      return { entries, items, fresh, noop, measuredAt: new Date().toISOString() };
+    } finally {
+      await directus.stop();
     }
-    const best = seeds.reduce((a, b) => (b[0] < a[0] ? b : a));
-    const [first, firstWrites, noop, noopWrites] = best;
-    const rawSeconds = Math.min(...raws);
-    const result = {
-      items,
-      entries: ENTRIES,
-      rounds: ROUNDS,
-      firstSeedSeconds: round(first),
-      firstSeedWriteRequests: firstWrites,
-      noopReseedSeconds: round(noop),
-      noopReseedWriteRequests: noopWrites,
-      rawBatchSeconds: round(rawSeconds),
-      ratioFirstSeedToRaw: round(first / rawSeconds),
-      allFirstSeedSeconds: seeds.map((s) => round(s[0])),
-      allRawSeconds: raws.map(round),
-      targets: { firstSeedSeconds: 10, ratioFirstSeedToRaw: 3, noopReseedWriteRequests: 0 },
-      measuredAt: new Date().toISOString(),
-    };
-    console.log(
-      `seed bench: ${items} items (${ENTRIES} entries), best of ${ROUNDS} fresh instances each\n` +
-        `  first seed      ${result.firstSeedSeconds} s, ${firstWrites} write requests\n` +
-        `  no-op re-seed   ${result.noopReseedSeconds} s, ${noopWrites} write requests\n` +
-        `  raw batches     ${result.rawBatchSeconds} s (one create per collection, in order)\n` +
-        `  ratio first/raw ${result.ratioFirstSeedToRaw}x (target ≤ 3x; first seed target ≤ 10 s)`,
-    );
-    const out = path.join(__dirname, "results");
-    mkdirSync(out, { recursive: true });
-    writeFileSync(path.join(out, "seed.json"), JSON.stringify(result, null, 2) + "\n");
   } finally {
     await pg.stop();
   }
+}
+
+function summary(sizes: SizeResult[]) {
+  const sorted = [...sizes].sort((a, b) => a.entries - b.entries);
+  const [small, large] = [sorted[0], sorted[sorted.length - 1]];
+  const perItem = (r: SizeResult) => r.fresh.wallSeconds / r.items;
+  return {
+    sizes: sorted,
+    ratioSecondsPerItemLargestToSmallest: sorted.length > 1 ? round(perItem(large) / perItem(small)) : null,
+    targets: { freshSeconds10000: 180, noopSeconds10000: 30, peakRssMb: 512 },
+    machine: { cpus: os.cpus().length, note: "a shared 2-core machine: loadAverage is the 1-minute load when each run started" },
+  };
+}
+
+async function main(): Promise<void> {
+  const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+  prepareMachine(); // as `npm test` does: postgres OS user when root, the TimescaleDB double
+  const dir = mkdtempSync(path.join(os.tmpdir(), "trm-seed-bench-"));
+  const recorded = () => (existsSync(RESULTS) ? (JSON.parse(readFileSync(RESULTS, "utf8")) as { sizes?: SizeResult[]; engine?: unknown }) : {});
+  const previous = recorded().sizes ?? [];
+  const results = new Map(previous.filter((r) => r.fresh).map((r) => [r.entries, r]));
+  for (const entries of sizes.length > 0 ? sizes : [1000, 5000, 10000]) {
+    const result = await benchSize(entries, dir);
+    results.set(entries, result);
+    const { fresh, noop } = result;
+    console.log(`${entries} entries (${result.items} items): fresh ${fresh.wallSeconds} s, ${fresh.itemsPerSecond} items/s, ${fresh.writeRequests} requests, ` +
+      `peak RSS ${fresh.peakRssMb} MB (load ${fresh.loadAverage}); no-op ${noop.wallSeconds} s, ${noop.writeRequests} writes, peak RSS ${noop.peakRssMb} MB`);
+    mkdirSync(path.dirname(RESULTS), { recursive: true });
+    // bench/seed-engine-bench.ts records the `pulumi up` figures in the same file
+    writeFileSync(RESULTS, JSON.stringify({ ...summary([...results.values()]), engine: recorded().engine }, null, 2) + "\n");
+  }
+  console.log(`ratio of seconds per item, largest to smallest size: ${summary([...results.values()]).ratioSecondsPerItemLargestToSmallest}`);
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;

@@ -16,6 +16,8 @@ import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectDirectus } from "../lib/directus-client";
+import { loadSeedFile } from "../lib/seed/data";
+import { seedRecord } from "../lib/seed/record";
 import { dockerOrThrow, waitHealthy } from "../scripts/lib/docker";
 import { isAlive, stopOrphanedPlugins } from "../scripts/lib/recover";
 import { readOutputs } from "../scripts/lib/stack";
@@ -148,12 +150,14 @@ describe("the real engine with the project's dynamic resources", () => {
     const preview = await engineRun(target, "preview", [...program, "--diff"]);
     expect(changedSteps(preview)).toEqual(["update seed"]);
     expect(changes(preview.changeSummary)).toEqual({ update: 1 });
-    // the item by its natural key, then the field: ~ msc-albania/rally-albania-2026/M-1: { ... ~ name: "old" => "new"
-    expect(preview.stdout).toMatch(new RegExp(`~ ${M1}: \\{[^}]*~ name\\s*: "MOTO Under 450cc" => "MOTO up to 450cc"`));
+    // the state keeps a record per collection (lib/seed/record.ts): the preview names the collection
+    expect(preview.stdout).toMatch(/~ classes\s*: \{[^}]*~ digest\s*: "[0-9a-f]+" => "[0-9a-f]+"/);
 
     const before = (await itemWrites()).length;
     const up = await engineRun(target, "up", program);
     expect(changes(up.changeSummary)).toEqual({ update: 1 });
+    // and the update's log names the item and the field (the provider's stdout, shown by the engine)
+    expect(up.stdout).toContain(`~ classes ${M1} (name: "MOTO Under 450cc" → "MOTO up to 450cc")`);
     expect((await itemWrites()).slice(before)).toEqual([{ action: "update", collection: "classes" }]);
     expect(await className("M-1")).toBe("MOTO up to 450cc");
   });
@@ -186,15 +190,17 @@ describe("the real engine with the project's dynamic resources", () => {
     await client.request(createItem("classes", { event_id: m2.event_id, code: "X-9", name: "made by hand", sort_order: 999 }));
 
     const preview = await engineRun(target, "preview", [...program, "--refresh", "--diff"]);
-    expect(preview.stdout).toMatch(/M-2[\s\S]*edited by hand[\s\S]*MOTO 450-600cc/);
-    expect(preview.stdout).toMatch(/\+[^\n]*M-3/);
+    expect(preview.stdout).toMatch(/~ classes\s*: \{[^}]*~ count\s*: 17 => 18/);
     expect(preview.stdout).not.toContain("X-9");
 
     const refresh = await timed("refresh", () => engineRun(target, "refresh", program));
     expect(changes(refresh.changeSummary)).toEqual({ update: 1 });
     const seed = (await target.stack.exportStack()).deployment.resources.find((r: { urn: string }) => r.urn.endsWith("::seed"));
-    expect(seed.outputs.items.classes[`msc-albania/rally-albania-2026/M-2`].name).toBe("edited by hand");
-    expect(seed.outputs.items.classes[`msc-albania/rally-albania-2026/M-3`]).toBeUndefined();
+    // M-3 gone (count) and M-2 edited (digest): the hand-made X-9 is not the seed's, so not counted
+    const wanted = seedRecord(loadSeedFile(path.join(target.project, "seed/rally-albania-2026.yaml")));
+    expect(seed.outputs.collections.classes.count).toBe(17);
+    expect(seed.outputs.collections.classes.digest).not.toBe(wanted.classes.digest);
+    expect(seed.outputs.collections.events).toEqual(wanted.events);
 
     const up = await timed("repairUp", () => engineRun(target, "up", program));
     expect(changes(up.changeSummary)).toEqual({ update: 1 });

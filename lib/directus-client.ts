@@ -25,8 +25,18 @@ function isSafeToResend(input: Parameters<typeof fetch>[0], init?: RequestInit):
   return method === "GET" || method === "HEAD" || (method === "POST" && url.pathname.endsWith("/auth/login"));
 }
 
-/** How long one request may go unanswered: a seed batch takes seconds; a Directus that hangs must not hang `pulumi up`. */
-export const REQUEST_TIMEOUT_MS = 120_000;
+/**
+ * How long one request may go unanswered: a seed batch takes seconds; a Directus that hangs must not
+ * hang `pulumi up`. TRM_DIRECTUS_REQUEST_TIMEOUT_S raises it for a slow server.
+ */
+export const REQUEST_TIMEOUT_MS = requestTimeoutMs(process.env.TRM_DIRECTUS_REQUEST_TIMEOUT_S);
+
+export function requestTimeoutMs(seconds: string | undefined): number {
+  if (seconds === undefined || seconds === "") return 120_000;
+  const value = Number(seconds);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`TRM_DIRECTUS_REQUEST_TIMEOUT_S="${seconds}" must be a number of seconds above 0`);
+  return value * 1000;
+}
 
 /** `fetch` that gives up on a request Directus leaves unanswered for `timeoutMs`, saying which. */
 export function giveUpOnSilentServer(fetchImpl: typeof fetch = fetch, timeoutMs = REQUEST_TIMEOUT_MS): typeof fetch {

@@ -3,7 +3,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseSeedYaml, toSeedState } from "../lib/seed/data";
 import { COLLECTIONS, type SeedState } from "../lib/seed/model";
-import { diffSeedStates, observeSeedState } from "../lib/seed/diff";
+import { changedCollections, observedRecord, packKeys, seedRecord, unpackKeys } from "../lib/seed/record";
 import { countWrites, formatPlan, planSeed, sameValue, type ExistingState } from "../lib/seed/plan";
 import { REPO_ROOT } from "./support/cli";
 
@@ -119,36 +119,36 @@ function emptyOf(): SeedState {
   return Object.fromEntries(COLLECTIONS.map((c) => [c.name, {}])) as unknown as SeedState;
 }
 
-describe("observing the seed for `pulumi refresh` (pure)", () => {
+describe("the seed's record for the Pulumi state, and observing it for `pulumi refresh` (pure)", () => {
   const classKey = (code: string) => Object.keys(desired.classes).find((k) => k.endsWith(`/${code}`))!;
+  const owned = unpackKeys(packKeys(desired));
+
+  it("packs the owned natural keys and unpacks them", () => {
+    for (const spec of COLLECTIONS) expect(Object.keys(owned[spec.name]).sort()).toEqual(Object.keys(desired[spec.name]).sort());
+  });
 
   it("sees nothing new when Directus holds the seed, even in its own timestamp and number formats", () => {
     const existing = existingFrom(desired);
     const event = existing.events[0].values;
     event.starts_at = String(event.starts_at).replace("Z", ".000Z");
     existing.classes[0].values.sort_order = String(existing.classes[0].values.sort_order);
-    expect(observeSeedState(desired, existing)).toEqual(desired);
+    expect(observedRecord(owned, existing)).toEqual(seedRecord(desired));
   });
 
-  it("reports an edited field with its value now, and leaves out a deleted item", () => {
+  it("an edited field changes its collection's digest, a deleted item its count", () => {
     const existing = existingFrom(desired);
-    const m2 = existing.classes.find((c) => c.key === classKey("M-2"))!;
-    m2.values.name = "edited by hand";
-    existing.classes = existing.classes.filter((c) => c.key !== classKey("M-3"));
-    const observed = observeSeedState(desired, existing);
-    expect(observed.classes[classKey("M-2")].name).toBe("edited by hand");
-    expect(classKey("M-3") in observed.classes).toBe(false);
-    expect(diffSeedStates(observed, desired)).toEqual([
-      { kind: "update", collection: "classes", key: classKey("M-2"), fields: ["name"] },
-      { kind: "add", collection: "classes", key: classKey("M-3") },
-    ]);
+    existing.classes.find((c) => c.key === classKey("M-2"))!.values.name = "edited by hand";
+    existing.devices = existing.devices.slice(1);
+    const observed = observedRecord(owned, existing);
+    expect(changedCollections(observed, seedRecord(desired))).toEqual(["devices", "classes"]);
+    expect(observed.devices.count).toBe(Object.keys(desired.devices).length - 1);
+    expect(observed.classes.count).toBe(Object.keys(desired.classes).length);
   });
 
   it("finds everything gone after a database reset, and never looks at items the seed does not own", () => {
     const existing = existingFrom(emptyOf(), {
       classes: { "hand/X-1": { event_id: null, code: "X-1", name: "hand-made", description: null, sort_order: 1 } },
     });
-    const observed = observeSeedState(desired, existing);
-    expect(Object.values(observed).every((items) => Object.keys(items).length === 0)).toBe(true);
+    expect(Object.values(observedRecord(owned, existing)).every((r) => r.count === 0)).toBe(true);
   });
 });

@@ -14,7 +14,7 @@ import { connectDirectus } from "../lib/directus-client";
 import { seedDirectus, type SeedClient } from "../lib/seed/apply";
 import { parseSeedYaml, toSeedState } from "../lib/seed/data";
 import { COLLECTION_NAMES, emptyState as emptyOf, type SeedState } from "../lib/seed/model";
-import { diffSeedStates } from "../lib/seed/diff";
+import { changedCollections, packKeys, seedRecord, writeItemsFile } from "../lib/seed/record";
 import { directusSeedProvider } from "../components/seed";
 import { freePort } from "../lib/free-port";
 import { REPO_ROOT, runTsScript } from "./support/cli";
@@ -232,14 +232,15 @@ describe("seeding Rally Albania 2026 into Directus 11.17.4", () => {
     const client = await countingClient();
     const token = `seed-check-${Date.now()}-token`;
     await client.request(updateMe({ token }));
-    const itemsFile = path.join(await mkdtemp(path.join(os.tmpdir(), "trm-seed-items-")), "items.json");
-    const small = clone(desired);
-    delete small.classes[`${EVENT}/M-1`]; // still referenced by the hand-made entry: the delete must keep it
-    writeFileSync(itemsFile, JSON.stringify(small));
+    const smallFile = path.join(await mkdtemp(path.join(os.tmpdir(), "trm-seed-items-")), "small.yaml");
+    // without M-1, which the hand-made entry still references: the delete must keep it
+    const m1 = "      - { code: M-1, name: MOTO Under 450cc, sort_order: 10 }\n";
+    expect(readFileSync(SEED_FILE, "utf8")).toContain(m1);
+    writeFileSync(smallFile, readFileSync(SEED_FILE, "utf8").replace(m1, ""));
     // async: a blocked event loop would keep the client's idle socket after Directus closed it
     const { stdout: output } = await promisify(execFile)(
       process.execPath,
-      ["-r", "ts-node/register/transpile-only", "scripts/check-seed-provider-serialization.ts", stack.directus.url, token, itemsFile],
+      ["-r", "ts-node/register/transpile-only", "scripts/check-seed-provider-serialization.ts", stack.directus.url, token, smallFile],
       { cwd: REPO_ROOT, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } },
     );
     const report = JSON.parse(output.trim().split("\n").pop()!);
@@ -249,6 +250,8 @@ describe("seeding Rally Albania 2026 into Directus 11.17.4", () => {
     expect(report.diffRenamed.changes).toBe(true);
     expect(report.create.classes).toBe(17);
     expect(report.read).toEqual(report.create);
+    expect(report.update).toEqual(report.create);
+    expect(report.stateBytes).toBeLessThan(4000); // a record per collection and the packed keys, not the items
     expect(report.deleted).toBe(true);
     expect(report.containsSecrets).toBe(false);
     const provider = readFileSync(report.providerFile, "utf8");
@@ -262,15 +265,15 @@ describe("seeding Rally Albania 2026 into Directus 11.17.4", () => {
 });
 
 describe("the DirectusSeed provider's read: `pulumi refresh` sees drift, the next update repairs it", () => {
-  const M2 = `${EVENT}/M-2`;
-  const M3 = `${EVENT}/M-3`;
   let state: Parameters<NonNullable<typeof directusSeedProvider.read>>[1] & object;
 
   const inputs = () => ({
     url: stack.directus.url,
     credentials: { email: stack.directus.adminEmail, password: stack.directus.adminPassword },
-    items: desired,
     source: "seed/rally-albania-2026.yaml",
+    itemsFile: writeItemsFile(desired),
+    maxPayloadSize: "1mb",
+    collections: seedRecord(desired),
   });
   const refresh = async () => (await directusSeedProvider.read!("seed", state)).props!;
   const classRow = async (code: string) =>
@@ -278,21 +281,22 @@ describe("the DirectusSeed provider's read: `pulumi refresh` sees drift, the nex
 
   beforeAll(async () => {
     await seed(desired, desired);
-    state = { ...inputs(), counts: {} };
+    state = { ...inputs(), counts: {}, ownedKeys: packKeys(desired) };
   });
 
-  it("reads back exactly the seed when nothing changed", async () => {
+  it("reads back exactly the seed's record when nothing changed", async () => {
     const observed = await refresh();
-    expect(observed.items).toEqual(desired);
+    expect(observed.collections).toEqual(seedRecord(desired));
     expect((await directusSeedProvider.diff!("seed", observed, inputs())).changes).toBe(false);
   });
 
-  it("names a field edited by hand, and the update restores only that item", async () => {
+  it("names the collection of a field edited by hand, and the update restores only that item", async () => {
     await pg.query(stack.db, "UPDATE classes SET name = 'edited by hand' WHERE code = 'M-2'");
     const observed = await refresh();
-    expect(observed.items.classes[M2].name).toBe("edited by hand");
-    expect(diffSeedStates(observed.items, desired)).toEqual([{ kind: "update", collection: "classes", key: M2, fields: ["name"] }]);
+    expect(changedCollections(observed.collections, inputs().collections)).toEqual(["classes"]);
+    expect(observed.counts.classes).toBe(18);
     expect((await directusSeedProvider.diff!("seed", observed, inputs())).changes).toBe(true);
+    writes.length = 0;
     await directusSeedProvider.update!("seed", observed, inputs());
     expect(await classRow("M-2")).toEqual({ name: "MOTO 450-600cc" });
     expect(await classRow("X-1")).toBeDefined(); // the hand-made class is still there
@@ -301,7 +305,6 @@ describe("the DirectusSeed provider's read: `pulumi refresh` sees drift, the nex
   it("finds an item deleted by hand gone, and the update creates it again", async () => {
     await pg.query(stack.db, "DELETE FROM classes WHERE code = 'M-3'");
     const observed = await refresh();
-    expect(M3 in observed.items.classes).toBe(false);
     expect(observed.counts.classes).toBe(17);
     await directusSeedProvider.update!("seed", observed, inputs());
     expect(await classRow("M-3")).toEqual({ name: "MOTO over 600cc, single cylinder" });
@@ -314,10 +317,20 @@ describe("the DirectusSeed provider's read: `pulumi refresh` sees drift, the nex
     await seed(emptyOf(), desired);
     expect(await rowCounts()).toMatchObject({ events: 0, classes: 0, entries: 0 });
     const observed = await refresh();
-    expect(Object.values(observed.items).every((items) => Object.keys(items).length === 0)).toBe(true);
+    expect(Object.values(observed.counts).every((n) => n === 0)).toBe(true);
     await directusSeedProvider.update!("seed", observed, inputs());
     expect(await rowCounts()).toMatchObject({ events: 1, classes: 18, entries: 1, entry_crew: 2, entry_devices: 3 });
-    expect((await refresh()).items).toEqual(desired);
+    expect((await refresh()).collections).toEqual(seedRecord(desired));
+  });
+
+  it("refuses to write a seed file that changed after the program read it, and writes nothing", async () => {
+    const renamed = clone(desired);
+    renamed.classes[`${EVENT}/M-1`].name = "renamed after the program ran";
+    const before = await rowCounts();
+    await expect(directusSeedProvider.update!("seed", state, { ...inputs(), collections: seedRecord(renamed) })).rejects.toThrow(
+      /seed\/rally-albania-2026\.yaml changed while `pulumi up` ran \(classes differ/,
+    );
+    expect(await rowCounts()).toEqual(before);
   });
 
   it("fails with a clear message when Directus cannot be reached, instead of reporting the seed gone", async () => {

@@ -7,29 +7,35 @@ import {
   readUsers,
   updateItemsBatch,
   updateUsersBatch,
-  isDirectusError,
   type RestClient,
 } from "@directus/sdk";
-import { plainError } from "../plain-error";
+import { classifyFailure, SeedWriteError, type FailedRequest, type WriteAction } from "./errors";
+import { collectGarbage } from "./memory";
+import { seedProgress, type SeedProgress } from "./progress";
+import { DEFAULT_LIMITS, OversizedItemError, splitRequests, type BodyShape, type RequestLimits } from "./requests";
 import { COLLECTIONS, dependencyLevels, type CollectionSpec, type ItemValues, type Scalar, type SeedState } from "./model";
 import { countWrites, formatPlan, planSeed, type CollectionPlan, type ExistingItem, type ExistingState, type SeedPlan } from "./plan";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type SeedClient = RestClient<any>;
 
-export interface SeedOptions {
+export { SeedWriteError } from "./errors";
+
+export interface SeedOptions extends Omit<ApplyOptions, "progress"> {
   client: SeedClient;
   desired: SeedState;
   /** The seed's previous desired state: what it may delete. Without it, nothing is deleted. */
   previous?: SeedState;
   dryRun?: boolean;
   log?: (line: string) => void;
+  /** Plan lines listed per collection and action before "... and N more" (default 50; Infinity lists all). */
+  planLines?: number;
 }
 
 export interface SeedResult {
   plan: SeedPlan;
   counts: ReturnType<typeof countWrites>;
-  /** Requests that wrote (create/update/delete): one per collection and action at most. */
+  /** Requests that wrote (create/update/delete), each within the server's limits. */
   writeRequests: number;
 }
 
@@ -39,10 +45,12 @@ export async function seedDirectus(options: SeedOptions): Promise<SeedResult> {
   const existing = await readExisting(options.client);
   const plan = planSeed(options.desired, existing, { previous: options.previous });
   const counts = countWrites(plan);
-  for (const line of formatPlan(plan)) log(line);
+  for (const line of formatPlan(plan, options.planLines ?? 50)) log(line);
   log(`seed plan: ${counts.creates} to create, ${counts.updates} to update, ${counts.deletes} to delete` +
     (counts.kept ? `, ${counts.kept} kept (still referenced)` : ""));
-  const writeRequests = options.dryRun ? 0 : await applySeedPlan(options.client, plan);
+  const progress = seedProgress(log);
+  collectGarbage();
+  const writeRequests = options.dryRun ? 0 : await applySeedPlan(options.client, plan, { ...options, progress });
   return { plan, counts, writeRequests };
 }
 
@@ -78,98 +86,134 @@ function toExistingItem(spec: CollectionSpec, row: Record<string, unknown>, keyO
   return { id, key: spec.key(values), values, refIds };
 }
 
-type WriteAction = "create" | "update" | "delete";
-
-/** Directus (or the network) refused a write: which collection, items and field, and what this run had written before. */
-export class SeedWriteError extends Error {
-  constructor(
-    readonly collection: string,
-    readonly action: WriteAction,
-    /** Natural keys of the items the refusal points at (all of the request's items when Directus does not say). */
-    readonly keys: string[],
-    readonly field: string | undefined,
-    readonly reason: string,
-    readonly written: string[],
-  ) {
-    super(
-      `Directus refused to ${action} ${describeItems(collection, keys)}${field ? `, field ${field} (as Directus names it)` : ""}: ${reason}\n` +
-        `  nothing of this request was written (one request is one transaction); ` +
-        (written.length > 0 ? `already written by this run: ${written.join("; ")}` : "nothing else was written by this run") +
-        `\n  fix the seed data and run again: the next run writes only what is missing`,
-    );
-    this.name = "SeedWriteError";
-  }
+interface WriteRequest {
+  collection: string;
+  action: WriteAction;
+  items: FailedRequest["items"];
+  bodyBytes: number;
+  send(): Promise<unknown>;
 }
 
-function describeItems(collection: string, keys: string[]): string {
-  const shown = keys.slice(0, 10).map((k) => `"${k}"`).join(", ");
-  return `${keys.length === 1 ? "item" : `${keys.length} items`} of ${collection} (${shown}${keys.length > 10 ? `, and ${keys.length - 10} more` : ""})`;
-}
-
-interface RequestItem {
-  key: string;
-  payload?: Record<string, Scalar>;
-}
-
-/** The items a refusal is about: those holding the refused value when Directus names one, else all of them. */
-function refusedItems(items: RequestItem[], field: string | undefined, value: unknown): string[] {
-  const holding = field && value !== undefined ? items.filter((i) => i.payload && String(i.payload[field]) === String(value)) : [];
-  return (holding.length > 0 ? holding : items).map((i) => i.key);
-}
-
-function refusalOf(collection: string, action: WriteAction, items: RequestItem[], error: unknown, written: string[]): SeedWriteError {
-  const first = isDirectusError(error) ? error.errors[0] : undefined;
-  const extensions = (first?.extensions ?? {}) as { field?: string; value?: unknown };
-  // Directus names a payload field for validation errors; for database errors it sometimes names another column.
-  const field = extensions.field && items.some((i) => i.payload && extensions.field! in i.payload) ? extensions.field : undefined;
-  const reason = isDirectusError(error) ? error.errors.map((e) => e.message).join("; ") : plainError(error).message;
-  return new SeedWriteError(collection, action, refusedItems(items, field, extensions.value), field, reason, written);
+export interface ApplyOptions {
+  limits?: Partial<RequestLimits>;
+  /** Requests in flight at once within a dependency level. */
+  concurrency?: number;
+  progress?: SeedProgress;
 }
 
 /**
- * One request per collection and action; returns how many write requests it made. Collections of
- * one dependency level go side by side: creates and updates parents-first, deletes children-first.
- * A refused request fails the run with a SeedWriteError once its level has settled.
+ * Independent requests in flight at once, measured with 1,000 entries on 2 cores: 1 → 35.3 s,
+ * 2 → 23.5 s, 3 → 26.0 s, 4 → 23.5 s (250 items per request); with 1,000 items per request
+ * 1 → 41.6 s, 2 → 32.4 s, 3 → 25.6 s. Two keep Directus and PostgreSQL both busy; more only queue.
  */
-export async function applySeedPlan(client: SeedClient, plan: SeedPlan): Promise<number> {
-  let requests = 0;
-  const written: string[] = [];
-  const refusals: { collection: string; action: WriteAction; items: RequestItem[]; error: unknown }[] = [];
-  const send = async (collection: string, action: WriteAction, items: RequestItem[], command: Parameters<SeedClient["request"]>[0]) => {
-    requests++;
-    try {
-      await client.request(command);
-      written.push(`${collection}: ${items.length} ${action}d`);
-    } catch (error) {
-      refusals.push({ collection, action, items, error });
-    }
-  };
+export const DEFAULT_CONCURRENCY = 2;
+
+/**
+ * Applies a plan in requests within the server's limits; returns how many write requests it made.
+ * Levels run in dependency order (creates and updates parents-first, deletes children-first); the
+ * requests of one level run side by side, at most `concurrency` at once. A failed request stops the
+ * run with a SeedWriteError once the requests in flight have settled, naming what was written.
+ */
+export async function applySeedPlan(client: SeedClient, plan: SeedPlan, options: ApplyOptions = {}): Promise<number> {
+  const limits: RequestLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const concurrency = Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY);
+  const progress = options.progress ?? seedProgress(() => undefined);
   const planOf = new Map(plan.map((p) => [p.collection, p]));
   const levels = dependencyLevels().map((level) => level.map((spec) => planOf.get(spec.name)!));
+  const written = new Map<string, { items: number; requests: number }>();
+  let requests = 0;
 
-  const write = async (p: CollectionPlan) => {
-    const users = p.collection === "directus_users";
-    if (p.creates.length > 0) {
-      const items = p.creates.map((c) => c.payload);
-      await send(p.collection, "create", p.creates, users ? createUsers(items, { fields: ["id"] }) : createItems(p.collection, items, { fields: ["id"] }));
-    }
-    if (p.updates.length > 0) {
-      const items = p.updates.map((u) => ({ id: u.id, ...u.payload }));
-      await send(p.collection, "update", p.updates, users ? updateUsersBatch(items, { fields: ["id"] }) : updateItemsBatch(p.collection, items, { fields: ["id"] }));
-    }
-  };
-  const remove = async (p: CollectionPlan) => {
-    if (p.deletes.length === 0) return;
-    const ids = p.deletes.map((d) => d.id);
-    await send(p.collection, "delete", p.deletes, p.collection === "directus_users" ? deleteUsers(ids) : deleteItems(p.collection, ids));
-  };
-  const settle = async (level: CollectionPlan[], step: (p: CollectionPlan) => Promise<void>) => {
-    await Promise.all(level.map(step));
-    const [refused] = refusals;
-    if (refused) throw refusalOf(refused.collection, refused.action, refused.items, refused.error, written);
+  const runLevel = async (level: WriteRequest[]) => {
+    let next = 0;
+    let failure: { request: WriteRequest; error: unknown } | undefined;
+    const worker = async () => {
+      while (!failure && next < level.length) {
+        const request = level[next++];
+        requests++;
+        progress.sending(request.collection, request.action);
+        try {
+          await sendResendingOnStaleSocket(request);
+        } catch (error) {
+          failure ??= { request, error };
+          return;
+        }
+        const key = `${request.collection}: ${request.action}d`;
+        const sofar = written.get(key) ?? { items: 0, requests: 0 };
+        written.set(key, { items: sofar.items + request.items.length, requests: sofar.requests + 1 });
+        progress.wrote(request.collection, request.action, request.items.length);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, level.length) }, worker));
+    if (failure) throw classifyFailure(failure.request, failure.error, describeWritten(written));
+    if (level.length > 0) collectGarbage();
   };
 
-  for (const level of levels) await settle(level, write);
-  for (const level of [...levels].reverse()) await settle(level, remove);
+  for (const level of levels) await runLevel(level.flatMap((p) => writeRequests(client, p, limits, progress)));
+  for (const level of [...levels].reverse()) await runLevel(level.flatMap((p) => deleteRequests(client, p, limits, progress)));
   return requests;
+}
+
+/**
+ * A write that died on a kept-alive socket Directus had closed while this process planned (Node's
+ * server drops idle sockets after 5 s) is sent once more: such a request never reached Directus, and
+ * were it to have, a create carries our own ids (a second insert is refused, never duplicated) and an
+ * update sets the same values again.
+ */
+async function sendResendingOnStaleSocket(request: WriteRequest): Promise<unknown> {
+  try {
+    return await request.send();
+  } catch (error) {
+    const code = (error as { cause?: { code?: string } })?.cause?.code;
+    if (request.action === "delete" || (code !== "UND_ERR_SOCKET" && code !== "ECONNRESET")) throw error;
+    return request.send();
+  }
+}
+
+function describeWritten(written: Map<string, { items: number; requests: number }>): string[] {
+  return [...written].map(([what, n]) => `${what.replace(/: (\w+)$/, `: ${n.items} $1`)}${n.requests > 1 ? ` (${n.requests} requests)` : ""}`);
+}
+
+/** The creates and updates of one collection, cut to the limits. */
+function writeRequests(client: SeedClient, p: CollectionPlan, limits: RequestLimits, progress: SeedProgress): WriteRequest[] {
+  const users = p.collection === "directus_users";
+  const creates = sliced(p.collection, "create", p.creates, (c) => c.payload, limits, progress, (body) =>
+    client.request(users ? createUsers(body, { fields: ["id"] }) : createItems(p.collection, body, { fields: ["id"] })));
+  const updates = sliced(p.collection, "update", p.updates, (u) => ({ id: u.id, ...u.payload }), limits, progress, (body) =>
+    client.request(users ? updateUsersBatch(body, { fields: ["id"] }) : updateItemsBatch(p.collection, body, { fields: ["id"] })));
+  return [...creates, ...updates];
+}
+
+function deleteRequests(client: SeedClient, p: CollectionPlan, limits: RequestLimits, progress: SeedProgress): WriteRequest[] {
+  return sliced(p.collection, "delete", p.deletes, (d) => d.id, limits, progress, (ids) =>
+    client.request(p.collection === "directus_users" ? deleteUsers(ids) : deleteItems(p.collection, ids)), "keys");
+}
+
+/** Cuts one collection's action into requests; bodies are built when a request is sent, so only those in flight are held. */
+function sliced<T extends { key: string; payload?: Record<string, Scalar> }, B>(
+  collection: string,
+  action: WriteAction,
+  planned: T[],
+  bodyItem: (item: T) => B,
+  limits: RequestLimits,
+  progress: SeedProgress,
+  send: (body: B[]) => Promise<unknown>,
+  shape: BodyShape = "array",
+): WriteRequest[] {
+  if (planned.length === 0) return [];
+  let slices;
+  try {
+    slices = splitRequests(planned, (item) => JSON.stringify(bodyItem(item)), limits, shape);
+  } catch (error) {
+    if (!(error instanceof OversizedItemError)) throw error;
+    throw new SeedWriteError(collection, action, [planned[error.index].key], undefined, error.message, [], "limit",
+      "raise MAX_PAYLOAD_SIZE in the Directus env (and the seed's limit with it), or shorten that item's values");
+  }
+  progress.expect(collection, action, planned.length);
+  return slices.map(({ start, end, bytes }) => ({
+    collection,
+    action,
+    items: planned.slice(start, end),
+    bodyBytes: bytes,
+    send: () => send(planned.slice(start, end).map(bodyItem)),
+  }));
 }

@@ -184,19 +184,26 @@ export function countWrites(plan: SeedPlan): { creates: number; updates: number;
   };
 }
 
-/** One line per planned change, for `--dry-run` and logs. */
-export function formatPlan(plan: SeedPlan): string[] {
+/**
+ * One line per planned change, for `--dry-run` and logs; with `perList`, at most that many lines per
+ * collection and action, then "... and N more" (a 10,000-entry event plans 180,000 creates).
+ */
+export function formatPlan(plan: SeedPlan, perList = Infinity): string[] {
   const lines: string[] = [];
+  const list = <T>(collection: string, items: T[], line: (item: T) => string, what: string) => {
+    for (const item of items.slice(0, perList)) lines.push(line(item));
+    if (items.length > perList) lines.push(`  ${collection}: ... and ${items.length - perList} more ${what}`);
+  };
   for (const p of plan) {
-    for (const c of p.creates) lines.push(`+ ${p.collection} ${c.key}`);
-    for (const u of p.updates) {
+    list(p.collection, p.creates, (c) => `+ ${p.collection} ${c.key}`, "to create");
+    list(p.collection, p.updates, (u) => {
       const what = Object.entries(u.changes).map(([f, { from, to }]) => `${f}: ${JSON.stringify(from)} → ${JSON.stringify(to)}`);
-      lines.push(`~ ${p.collection} ${u.key} (${what.join(", ")})`);
-    }
+      return `~ ${p.collection} ${u.key} (${what.join(", ")})`;
+    }, "to update");
   }
   for (const p of [...plan].reverse()) {
-    for (const d of p.deletes) lines.push(`- ${p.collection} ${d.key}`);
-    for (const k of p.kept) lines.push(`! ${p.collection} ${k.key} not deleted: ${k.reason}`);
+    list(p.collection, p.deletes, (d) => `- ${p.collection} ${d.key}`, "to delete");
+    list(p.collection, p.kept, (k) => `! ${p.collection} ${k.key} not deleted: ${k.reason}`, "kept");
   }
   return lines;
 }

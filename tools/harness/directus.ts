@@ -28,7 +28,11 @@ export interface DirectusWithSchema {
 
 export type AdminClient = Awaited<ReturnType<typeof adminClient>>;
 
-export async function startDirectusWithSchema(pg: TestPostgres, options: { beforeSchema?: (db: DbSettings) => Promise<void> } = {}): Promise<DirectusWithSchema> {
+export async function startDirectusWithSchema(
+  pg: TestPostgres,
+  /** env: extra Directus settings (e.g. MAX_PAYLOAD_SIZE); they win over the defaults. */
+  options: { beforeSchema?: (db: DbSettings) => Promise<void>; env?: Record<string, string> } = {},
+): Promise<DirectusWithSchema> {
   const db = await pg.createDatabase("directus");
   const log: string[] = [];
   const record = (line: string) => void log.push(line);
@@ -38,6 +42,7 @@ export async function startDirectusWithSchema(pg: TestPostgres, options: { befor
   let postSchema: MigrationResult | undefined;
   const directus = await startDirectus({
     db,
+    env: options.env,
     async afterBootstrap({ env, runtime }) {
       schema = await applySchema({
         directusDir: runtime.dir,
