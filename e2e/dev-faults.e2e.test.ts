@@ -4,24 +4,26 @@
  * check green; where the volumes survived, an item made by hand survives too. Recovery time per
  * fault is printed and written to bench/results/dev-faults.json.
  * Needs the docker, postgresql and command plugins (npm run test:e2e:faults skips with one line
- * otherwise); runs in a project copy, stack `faults` (the ci config: throwaway volumes, free ports).
+ * otherwise); runs in a project copy, stack `faults` (the ci config with retainVolumes, as dev has it:
+ * `dev:down` keeps the data; free ports). A lost state (`git clean -fdx`) and a second clone are a
+ * new state of the project copy, or a second copy, on the same stack: they adopt its Docker objects.
  */
 import { createItem, readItems } from "@directus/sdk";
 import { randomUUID } from "node:crypto";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectDirectus } from "../lib/directus-client";
 import { docker, dockerOrThrow } from "../scripts/lib/docker";
 import { readOutputs } from "../scripts/lib/stack";
-import { engineRun, engineStack, printed, seconds, startNpm, type EngineStack } from "./support";
+import { cloneState, engineRun, engineStack, printed, projectCopy, seconds, startNpm, type EngineStack } from "./support";
 
 const STACK = "faults";
 const log = (line: string) => console.log(`faults: ${line}`);
 const recovery: Record<string, number> = {};
-const names = { db: `trm-${STACK}-db`, directus: `trm-${STACK}-directus`, net: `trm-${STACK}-net`, data: `trm-${STACK}-pgdata` };
+const names = { db: `trm-${STACK}-db`, directus: `trm-${STACK}-directus`, net: `trm-${STACK}-net`, data: `trm-${STACK}-pgdata`, uploads: `trm-${STACK}-uploads` };
 
 let target: EngineStack;
 
@@ -65,12 +67,19 @@ async function stillThere(code: string): Promise<boolean> {
   return rows.length === 1;
 }
 
+/** What `git clean -fdx` takes from a clone that matters here: .pulumi-state (state, passphrase, its stack file and secrets). */
+async function gitCleanFdx(): Promise<void> {
+  rmSync(path.join(target.project, ".pulumi-state"), { recursive: true, force: true });
+  target = await cloneState(STACK, target.project, target.pulumi);
+}
+
 beforeAll(async () => {
-  target = await engineStack(STACK, {}, log);
+  target = await engineStack(STACK, { retainVolumes: "true" }, log);
 }, 60 * 60_000);
 
 afterAll(async () => {
   if (target) await engineRun(target, "destroy").catch((error: Error) => log(`destroy after the suite: ${error.message}`));
+  for (const volume of [names.data, names.uploads]) docker(["volume", "rm", volume]); // retained on destroy
   log(`recovery times (s): ${JSON.stringify(recovery)}`);
   const out = path.join(__dirname, "..", "bench", "results");
   mkdirSync(out, { recursive: true });
@@ -163,6 +172,43 @@ describe("npm run dev converges after", () => {
     writeFileSync(path.join(dir, `${randomUUID()}.json`), JSON.stringify({ pid: dead, username: os.userInfo().username, hostname: os.hostname(), timestamp: new Date().toISOString() }));
     const output = await recoversFrom("stale lock");
     expect(output).toContain(`released the lock of a run that no longer exists (pid ${dead},`);
+    expect(await stillThere("X-HM")).toBe(true);
+  });
+
+  it("git clean -fdx with the stack running: the new state adopts the stack, its data kept", async () => {
+    await gitCleanFdx();
+    const output = await recoversFrom("git clean -fdx with the stack running");
+    expect(output).toContain(`found ${names.directus}, ${names.db}, ${names.net}, ${names.data}, ${names.uploads} in Docker, not made by this clone's state`);
+    expect(output).toContain(`adopted: volumes ${names.data}, ${names.uploads} kept with their data`);
+    expect(output).toContain("reset: the password of database user directus (now this clone's dbPassword)");
+    expect(output).toContain("reset: the password of Directus admin ci@trm.dev (now this clone's adminPassword)");
+    expect(output).not.toContain(target.secrets.dbPassword);
+    expect(await stillThere("X-HM")).toBe(true);
+  });
+
+  it("git clean -fdx after dev:down: the new state adopts the kept volumes", async () => {
+    const down = await startNpm(target, "dev:down", [STACK]).finished;
+    expect(down.code, down.stdout + down.stderr).toBe(0);
+    expect(docker(["volume", "inspect", names.data]).ok).toBe(true);
+    await gitCleanFdx();
+    const output = await recoversFrom("git clean -fdx after dev:down");
+    expect(output).toContain(`found ${names.data}, ${names.uploads} in Docker, not made by this clone's state`);
+    expect(output).toContain("reset: the password of Directus admin ci@trm.dev (now this clone's adminPassword)");
+    expect(await stillThere("X-HM")).toBe(true);
+  });
+
+  it("a second clone adopts the machine's stack; the first clone takes it back the same way", async () => {
+    const first = target;
+    const project = projectCopy();
+    const teamFile = `Pulumi.${STACK}.yaml`; // written into the first copy by engineStack: the team's settings
+    cpSync(path.join(first.project, teamFile), path.join(project, teamFile));
+    target = await cloneState(STACK, project, first.pulumi);
+    const second = await recoversFrom("a second clone");
+    expect(second).toContain(`found ${names.directus}, ${names.db}, ${names.net}, ${names.data}, ${names.uploads} in Docker, not made by this clone's state`);
+    expect(await stillThere("X-HM")).toBe(true);
+    target = first;
+    const back = await recoversFrom("the first clone again");
+    expect(back).toContain(`found ${names.directus}, ${names.db}, ${names.net} in Docker, not made by this clone's state`);
     expect(await stillThere("X-HM")).toBe(true);
   });
 });

@@ -13,7 +13,7 @@ import { SECRET_KEYS } from "../lib/stack-config";
 import { useFreePorts } from "../scripts/ci-ports";
 import { docker } from "../scripts/lib/docker";
 import { ensureDocker, ensureImages, stackImages } from "../scripts/lib/machine";
-import { engineEnv, findPulumi, pinnedPulumiVersion, realPulumiSources } from "../scripts/lib/pulumi-cli";
+import { engineEnv, findPulumi, pinnedPulumiVersion, realPulumiSources, type FoundPulumi } from "../scripts/lib/pulumi-cli";
 import { ensureSecrets, openStack } from "../scripts/lib/stack";
 
 export const REPO_ROOT = path.resolve(__dirname, "..");
@@ -45,7 +45,8 @@ export function run(
 export function projectCopy(): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), "trm-e2e-project-"));
   const files = execFileSync("git", ["ls-files", "-co", "--exclude-standard"], { cwd: REPO_ROOT, encoding: "utf8" }).trim().split("\n");
-  for (const file of files) {
+  // a tracked file deleted in the working tree is listed too: the copy is of the working tree
+  for (const file of files.filter((f) => existsSync(path.join(REPO_ROOT, f)))) {
     mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
     cpSync(path.join(REPO_ROOT, file), path.join(dir, file));
   }
@@ -79,6 +80,8 @@ export interface EngineStack {
   env: NodeJS.ProcessEnv;
   /** The generated secrets, to look for in state, images and logs. */
   secrets: Record<string, string>;
+  /** The CLI the stack runs with. */
+  pulumi: FoundPulumi;
 }
 
 /**
@@ -106,6 +109,15 @@ export async function engineStack(
   const config = parse(readFileSync(path.join(project, "Pulumi.ci.yaml"), "utf8")) as { config: Record<string, string> };
   for (const [key, value] of Object.entries(overrides)) config.config[`trm-directus:${key}`] = value;
   writeFileSync(path.join(project, `Pulumi.${name}.yaml`), stringify(config));
+  return cloneState(name, project, pulumi);
+}
+
+/**
+ * A clone's own state of stack `name` in `project`, as a fresh clone has it on its first run: a new
+ * state backend and passphrase in <project>/.pulumi-state, the team's settings (Pulumi.<name>.yaml),
+ * generated secrets and free ports. The e2e's `git clean -fdx` and second clone start here.
+ */
+export async function cloneState(name: string, project: string, pulumi: FoundPulumi): Promise<EngineStack> {
   // The user's PULUMI_HOME (its plugin cache) stays: the whole program's plugins are there.
   const env = {
     ...engineEnv(pulumi),
@@ -115,11 +127,11 @@ export async function engineStack(
     // scripts run in the copy find the same CLI first on PATH
     PATH: [path.dirname(pulumi.command.command), process.env.PATH].join(path.delimiter),
   };
-  const stack = await openStack(name, { pulumi: pulumi.command, workDir: project, env, program: false });
+  const stack = await openStack(name, { pulumi: pulumi.command, workDir: project, env, program: false, log: () => undefined });
   await ensureSecrets(stack);
   await useFreePorts(stack);
   const secrets = Object.fromEntries(await Promise.all(SECRET_KEYS.map(async (k) => [k, (await stack.getConfig(k)).value])));
-  return { stack, name, project, env, secrets };
+  return { stack, name, project, env, secrets, pulumi };
 }
 
 /**

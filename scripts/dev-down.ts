@@ -1,11 +1,14 @@
 /**
  * npm run dev:down [-- <stack>]: `pulumi destroy`, keeping the data and uploads volumes (retained on
  * delete by default) after the database was dumped to backups/ (config backupOnDestroy).
- * npm run dev:reset [-- <stack>]: the same, then removes both volumes and runs `npm run dev` again:
- * a fresh database. The dump written on the way down is the way back (npm run db:restore).
+ * npm run dev:reset [-- <stack>]: the same, then removes both volumes and ends as `npm run dev` does
+ * (its convergence and its ready check): a fresh database. The dump written on the way down is the
+ * way back (npm run db:restore).
  */
 import { spawnSync } from "node:child_process";
-import { prepare, step } from "./dev";
+import { devUp, step } from "./dev";
+import { stackDockerNames } from "./lib/adopt";
+import { docker } from "./lib/docker";
 import { finishInFlightStepsOnCtrlC } from "./lib/interrupt";
 import { stackForOperation } from "./lib/pulumi-cli";
 import { describeFailure, readOutputs, streamErrors, streamOutput } from "./lib/stack";
@@ -29,8 +32,17 @@ async function main(): Promise<void> {
     if (rm.status !== 0) throw new Error(`could not remove volume ${volume}: is a container still using it? (docker ps -a)`);
     log(`removed volume ${volume}`);
   }
-  const { stack: fresh } = await prepare(stackName);
-  await step("pulumi up", () => fresh.up({ onOutput: streamOutput, onError: streamErrors }), log);
+  const notOurs = keptVolumesNotInState(stackName, volumes);
+  if (notOurs.length > 0) {
+    log(`${notOurs.join(", ")}: not this state's (no dump of them was written), so kept: npm run dev adopts them; run dev:reset after it to reset them`);
+  }
+  await devUp(stackName, { refresh: false });
+}
+
+/** The stack's volumes in Docker that the state did not name (left by another state or clone). */
+function keptVolumesNotInState(stackName: string, removed: string[]): string[] {
+  const { data, uploads } = stackDockerNames(stackName);
+  return [data, uploads].filter((name) => !removed.includes(name) && docker(["volume", "inspect", name]).ok);
 }
 
 main().catch((error: unknown) => {

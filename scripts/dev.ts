@@ -7,8 +7,9 @@
  *   4. the stack: local state backend, stack, generated secrets, the provider plugins (downloaded
  *      where possible; where not, it stops here, naming each missing one and how to install it),
  *   5. `pulumi up` of the program, inline (no language host needed), streamed, converging from what
- *      it finds (a stale lock, a killed run's pending operations, stopped or missing containers, a
- *      lost data volume: see upConverging);
+ *      it finds (a stale lock, a killed run's pending operations, the stack's Docker objects left by
+ *      an earlier state or another clone, stopped or missing containers, a lost data volume: see
+ *      upConverging);
  *   6. "ready" only once the database answers, Directus is healthy and the seed reads back; else it
  *      says what is not and exits non-zero.
  * --refresh makes it `pulumi up --refresh` (repairs drift of the seeded items); --prepare-only stops
@@ -16,6 +17,7 @@
  */
 import type { Stack } from "@pulumi/pulumi/automation";
 import path from "node:path";
+import { adoptLeftovers } from "./lib/adopt";
 import { dockerOrThrow, waitHealthy } from "./lib/docker";
 import { finishInFlightStepsOnCtrlC } from "./lib/interrupt";
 import { ensureDocker, ensureImages, stackImages } from "./lib/machine";
@@ -58,7 +60,7 @@ export async function prepare(stackName: string): Promise<{ stack: Stack; pulumi
     })(),
   ]);
   const stack = await step("4/6 stack, secrets and plugins", async () => {
-    const opened = await openStack(stackName, { pulumi: pulumi.command, env: engineEnv(pulumi) });
+    const opened = await openStack(stackName, { pulumi: pulumi.command, env: engineEnv(pulumi), log });
     const stackFile = path.relative(REPO_ROOT, stackConfigFile(REPO_ROOT, stackName));
     for (const key of await ensureSecrets(opened)) log(`generated ${key} (stored encrypted in ${stackFile}, this clone's own)`);
     await ensurePlugins(opened.workspace, { canDownload: !pulumi.offline, log });
@@ -69,14 +71,16 @@ export async function prepare(stackName: string): Promise<{ stack: Stack; pulumi
 
 /**
  * `pulumi up`, converging from whatever state the machine is in: first a lock of a run that is gone,
- * operations a killed run left pending, and the Docker objects (stopped containers started, missing
- * ones re-read so the up recreates them). Nothing reads the seed until the containers are back
+ * operations a killed run left pending, the stack's Docker objects this state does not know (adopted,
+ * scripts/lib/adopt.ts), and the Docker objects (stopped containers started, missing ones re-read so
+ * the up recreates them). Nothing reads the seed until the containers are back
  * (Directus may be what is missing); then `--refresh` refreshes everything, and a database that came
  * back new has its migrations and seed re-read and applied again.
  */
 export async function upConverging(stack: Stack, stackName: string, options: { refresh: boolean }): Promise<void> {
   const streams = { onOutput: streamOutput, onError: streamErrors };
   await recoverInterruptedRun(stack, log);
+  await adoptLeftovers(stack, log);
   const objects = dockerObjectsOf(await readOutputs(stack));
   const drift = findDockerDrift(objects);
   for (const name of drift.stopped) {
@@ -121,6 +125,7 @@ export async function ensureReady(outputs: StackOutputs & { seededCounts?: Recor
     directusUrl: env.DIRECTUS_URL,
     admin: { email: env.DIRECTUS_ADMIN_EMAIL, password: env.DIRECTUS_ADMIN_PASSWORD },
     seededEvents: outputs.seededCounts?.events,
+    directusContainer: outputs.directusContainer, log, // a failed start-up ends the wait; the schema drift is printed once ready (H2, issue 26)
   };
   const checks = await waitUntilReady(target, READY_TIMEOUT_SECONDS);
   if (checks.every((c) => c.ok)) return;
@@ -133,16 +138,23 @@ export async function ensureReady(outputs: StackOutputs & { seededCounts?: Recor
 /** A container `npm run dev` just started may still be booting. */
 const READY_TIMEOUT_SECONDS = 120;
 
-async function main(): Promise<void> {
-  const stackName = process.argv.slice(2).find((a) => !a.startsWith("--")) ?? "dev";
-  finishInFlightStepsOnCtrlC(log);
+/** Steps 1-6: what `npm run dev` does, and how `npm run dev:reset` ends. */
+export async function devUp(stackName: string, options: { refresh: boolean }): Promise<void> {
   const { stack } = await prepare(stackName);
-  if (process.argv.includes("--prepare-only")) return;
-  const refresh = process.argv.includes("--refresh");
-  await step(`5/6 pulumi up${refresh ? " --refresh" : ""}`, () => upConverging(stack, stackName, { refresh }));
+  await step(`5/6 pulumi up${options.refresh ? " --refresh" : ""}`, () => upConverging(stack, stackName, options));
   const outputs = await readOutputs<StackOutputs>(stack);
   await step("6/6 ready check", () => ensureReady(outputs));
   log(`ready: Directus at ${outputs.directusUrl} (admin ${outputs.adminEmail}; password: npm run stack -- admin-password)`);
+}
+
+async function main(): Promise<void> {
+  const stackName = process.argv.slice(2).find((a) => !a.startsWith("--")) ?? "dev";
+  finishInFlightStepsOnCtrlC(log);
+  if (process.argv.includes("--prepare-only")) {
+    await prepare(stackName);
+    return;
+  }
+  await devUp(stackName, { refresh: process.argv.includes("--refresh") });
 }
 
 if (require.main === module) {

@@ -10,10 +10,14 @@ import { mkdirSync, mkdtempSync, readFileSync, statSync, utimesSync, writeFileSy
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { parse, stringify } from "yaml";
 import { ensurePlugins, MissingPluginsError, missingPlugins, requiredPlugins, type Plugin } from "../scripts/lib/plugins";
 import { findPulumi, pulumiCacheRoot, type PulumiSources } from "../scripts/lib/pulumi-cli";
 import { dockerObjectsOf, isAlive, newestBackup, readLocks, releaseStaleLocks, stopOrphanedPlugins } from "../scripts/lib/recover";
-import { addTeamSettings, describeFailure, loadProgram, pulumiEnv, REPO_ROOT, stackConfigFile } from "../scripts/lib/stack";
+import { findLeftovers, recordedObjects, stackDockerNames, type RecordedObjects } from "../scripts/lib/adopt";
+import { setAsideCommand } from "../scripts/lib/kept-database";
+import { describeFailure, loadProgram, pulumiEnv, REPO_ROOT, stackConfigFile } from "../scripts/lib/stack";
+import { copiedRecordFile, planTeamSettings, syncTeamSettings } from "../scripts/lib/team-settings";
 
 const cli = (name: string) => ({ command: name }) as unknown as PulumiCommand;
 
@@ -268,21 +272,151 @@ describe("the team's settings and the clone's stack file", () => {
     expect(ignored.status).toBe(0);
   });
 
-  it("adds the tracked settings the clone's file lacks, and keeps a value the clone set itself", async () => {
+  /** A project folder with the team's Pulumi.dev.yaml and the clone's stack file, and a stack that writes that file as Pulumi would. */
+  function clone(team: string, own: Record<string, unknown>) {
     const workDir = mkdtempSync(path.join(os.tmpdir(), "trm-team-"));
     writeFileSync(path.join(workDir, "Pulumi.yaml"), "name: trm-directus\nstackConfigDir: .pulumi-state/config\n");
-    writeFileSync(path.join(workDir, "Pulumi.dev.yaml"), "config:\n  trm-directus:dbPort: \"54320\"\n  trm-directus:adminEmail: admin@trm.dev\n  trm-directus:postgis: true\n");
-    mkdirSync(path.join(workDir, ".pulumi-state", "config"), { recursive: true });
-    writeFileSync(
-      path.join(workDir, ".pulumi-state", "config", "Pulumi.dev.yaml"),
-      "encryptionsalt: v1:x\nconfig:\n  trm-directus:dbPort: \"54999\"\n  trm-directus:dbPassword:\n    secure: v1:y\n",
-    );
-    const set: Record<string, { value: string }>[] = [];
-    // Pulumi.yaml's defaults count as set for getAllConfig; they must not hide a team setting
-    const stack = { name: "dev", setAllConfig: async (values: Record<string, { value: string }>) => void set.push(values) } as unknown as Stack;
-    expect(await addTeamSettings(stack, workDir)).toEqual(["trm-directus:adminEmail", "trm-directus:postgis"]);
-    expect(set).toEqual([{ "trm-directus:adminEmail": { value: "admin@trm.dev" }, "trm-directus:postgis": { value: "true" } }]);
-    expect(await addTeamSettings({ ...stack, name: "other" } as unknown as Stack, workDir)).toEqual([]);
+    writeFileSync(path.join(workDir, "Pulumi.dev.yaml"), team);
+    const ownFile = path.join(workDir, ".pulumi-state", "config", "Pulumi.dev.yaml");
+    mkdirSync(path.dirname(ownFile), { recursive: true });
+    const write = (config: Record<string, unknown>) => writeFileSync(ownFile, stringify({ encryptionsalt: "v1:x", config }));
+    write(own);
+    const config = () => (parse(readFileSync(ownFile, "utf8")) as { config: Record<string, unknown> }).config;
+    const stack = {
+      name: "dev",
+      setAllConfig: async (values: Record<string, { value: string }>) => write({ ...config(), ...Object.fromEntries(Object.entries(values).map(([k, v]) => [k, v.value])) }),
+      removeAllConfig: async (keys: string[]) => write(Object.fromEntries(Object.entries(config()).filter(([k]) => !keys.includes(k)))),
+    } as unknown as Stack;
+    const sync = async () => {
+      const lines: string[] = [];
+      await syncTeamSettings(stack, workDir, (line) => lines.push(line));
+      return lines;
+    };
+    return { workDir, config, sync, setTeam: (text: string) => writeFileSync(path.join(workDir, "Pulumi.dev.yaml"), text) };
+  }
+  const team = (settings: Record<string, string>) => stringify({ config: Object.fromEntries(Object.entries(settings).map(([k, v]) => [`trm-directus:${k}`, v])) });
+  const secret = { "trm-directus:dbPassword": { secure: "v1:y" } };
+
+  it("a new clone gets every team setting, one line each, and a record of what was copied", async () => {
+    const c = clone(team({ adminEmail: "admin@trm.dev", dbPort: "54320" }), secret);
+    expect(await c.sync()).toEqual(["team setting adminEmail: admin@trm.dev (from Pulumi.dev.yaml)", "team setting dbPort: 54320 (from Pulumi.dev.yaml)"]);
+    expect(c.config()).toMatchObject({ "trm-directus:adminEmail": "admin@trm.dev", "trm-directus:dbPort": "54320", ...secret });
+    expect(JSON.parse(readFileSync(copiedRecordFile(c.workDir, "dev"), "utf8")).copied).toEqual({ "trm-directus:adminEmail": "admin@trm.dev", "trm-directus:dbPort": "54320" });
+    expect(await c.sync()).toEqual([]); // nothing changed, nothing said
+  });
+
+  it("the team changed a key: the change reaches the clone", async () => {
+    const c = clone(team({ dbPort: "54320" }), {});
+    await c.sync();
+    c.setTeam(team({ dbPort: "54330" }));
+    expect(await c.sync()).toEqual(["team setting dbPort: 54320 -> 54330 (changed in Pulumi.dev.yaml)"]);
+    expect(c.config()["trm-directus:dbPort"]).toBe("54330");
+  });
+
+  it("the clone overrode a key: its own value stays while the team's is unchanged", async () => {
+    const c = clone(team({ dbPort: "54320", adminEmail: "admin@trm.dev" }), {});
+    await c.sync();
+    c.setTeam(team({ dbPort: "54320", adminEmail: "admin@trm.dev" }));
+    const own = { ...c.config(), "trm-directus:dbPort": "54999" }; // npm run pulumi -- config set dbPort 54999
+    writeFileSync(stackConfigFile(c.workDir, "dev"), stringify({ config: own }));
+    expect(await c.sync()).toEqual([]);
+    expect(c.config()["trm-directus:dbPort"]).toBe("54999");
+  });
+
+  it("both: the team changed a key the clone overrode; the clone keeps its own, said once", async () => {
+    const c = clone(team({ dbPort: "54320", directusPort: "8055" }), {});
+    await c.sync();
+    writeFileSync(stackConfigFile(c.workDir, "dev"), stringify({ config: { ...c.config(), "trm-directus:dbPort": "54999" } }));
+    c.setTeam(team({ dbPort: "54330", directusPort: "8056" }));
+    expect(await c.sync()).toEqual([
+      "team setting dbPort: Pulumi.dev.yaml has 54330; this clone keeps its own 54999 (`npm run pulumi -- config rm dbPort --stack dev` takes the team's)",
+      "team setting directusPort: 8055 -> 8056 (changed in Pulumi.dev.yaml)",
+    ]);
+    expect(c.config()).toMatchObject({ "trm-directus:dbPort": "54999", "trm-directus:directusPort": "8056" });
+    expect(await c.sync()).toEqual([]);
+  });
+
+  it("a clone from before the record keeps a value that differs from the team's (it cannot tell whose it is), and says so", () => {
+    const plan = planTeamSettings({ "trm-directus:dbPort": "54320" }, { "trm-directus:dbPort": "54999" }, undefined, { teamFile: "Pulumi.dev.yaml", stack: "dev" });
+    expect(plan.set).toEqual({});
+    expect(plan.copied).toEqual({ "trm-directus:dbPort": "54320" });
+    expect(plan.lines).toEqual(["dbPort: Pulumi.dev.yaml has 54320; this clone keeps its own 54999 (`npm run pulumi -- config rm dbPort --stack dev` takes the team's)"]);
+  });
+
+  it("a key the team dropped leaves a clone that had the team's value, and stays where the clone set its own", () => {
+    const plan = planTeamSettings({}, { "trm-directus:postgis": "true", "trm-directus:dbPort": "54999" }, { "trm-directus:postgis": "true", "trm-directus:dbPort": "54320" }, { teamFile: "Pulumi.dev.yaml", stack: "dev" });
+    expect(plan.remove).toEqual(["trm-directus:postgis"]);
+    expect(plan.lines).toEqual(["postgis: removed (no longer in Pulumi.dev.yaml; the default applies)"]);
+    expect(plan.copied).toEqual({});
+  });
+
+  it("a bad value in the team's file is named with the file, even where the clone has the key, and nothing is changed", async () => {
+    const c = clone(team({ dbPort: "54320", adminEmail: "admin@trm.dev" }), {});
+    await c.sync();
+    const before = c.config();
+    c.setTeam(team({ dbPort: "99999", adminEmail: "not-an-email" }));
+    const error = await c.sync().catch((e: Error) => e);
+    expect((error as Error).message).toMatch(/^Pulumi\.dev\.yaml \(the team's settings for stack dev\) has a bad value; nothing was changed:/);
+    expect((error as Error).message).toContain("- adminEmail must be an email address");
+    expect((error as Error).message).toContain("- dbPort must be a port number (1-65535)");
+    expect(c.config()).toEqual(before);
+  });
+
+  it("a malformed team file stops with the YAML error and the file's name", async () => {
+    const c = clone("config:\n  trm-directus:dbPort: \"54320\"\n   bad: [\n", {});
+    await expect(c.sync()).rejects.toThrow(/Pulumi\.dev\.yaml is not valid YAML: .*line 3/);
+  });
+});
+
+describe("adopting the machine's stack: what Docker has that the state does not", () => {
+  const names = stackDockerNames("dev");
+  const all = { [names.db]: "c-db", [names.directus]: "c-dx", [names.network]: "n-1", [names.data]: names.data, [names.uploads]: names.uploads };
+  const docker = (have: Record<string, string>) => (_kind: string, name: string) => have[name];
+  const none: RecordedObjects = { containers: {}, networks: {}, volumes: [] };
+  const ours: RecordedObjects = { containers: { [names.db]: "c-db", [names.directus]: "c-dx" }, networks: { [names.network]: "n-1" }, volumes: [names.data, names.uploads] };
+
+  it("names a stack's objects as index.ts does", () => {
+    expect(names).toEqual({ db: "trm-dev-db", directus: "trm-dev-directus", network: "trm-dev-net", data: "trm-dev-pgdata", uploads: "trm-dev-uploads" });
+  });
+
+  it("git clean -fdx with the stack running: everything is a leftover, and the kept database gets this clone's secrets", () => {
+    expect(findLeftovers(names, none, docker(all))).toEqual({
+      containers: ["trm-dev-directus", "trm-dev-db"], networks: ["trm-dev-net"], volumes: ["trm-dev-pgdata", "trm-dev-uploads"], resetSecrets: true,
+    });
+  });
+
+  it("git clean -fdx (or a re-clone) after dev:down: the kept volumes", () => {
+    expect(findLeftovers(names, none, docker({ [names.data]: names.data, [names.uploads]: names.uploads }))).toEqual({
+      containers: [], networks: [], volumes: ["trm-dev-pgdata", "trm-dev-uploads"], resetSecrets: true,
+    });
+  });
+
+  it("another clone took the stack over since (same names, other ids): its containers and network, and its passwords", () => {
+    expect(findLeftovers(names, ours, docker({ ...all, [names.db]: "c-db-2", [names.directus]: "c-dx-2", [names.network]: "n-2" }))).toEqual({
+      containers: ["trm-dev-directus", "trm-dev-db"], networks: ["trm-dev-net"], volumes: [], resetSecrets: true,
+    });
+  });
+
+  it("the state's own objects, or some of them gone (the other repairs' cases): nothing to adopt", () => {
+    expect(findLeftovers(names, ours, docker(all))).toEqual({ containers: [], networks: [], volumes: [], resetSecrets: false });
+    expect(findLeftovers(names, ours, docker({ [names.data]: names.data }))).toEqual({ containers: [], networks: [], volumes: [], resetSecrets: false });
+    expect(findLeftovers(names, none, docker({}))).toEqual({ containers: [], networks: [], volumes: [], resetSecrets: false });
+  });
+
+  it("reads the state's Docker objects by name and id", () => {
+    const resources = [
+      { type: "docker:index/container:Container", id: "c-db", outputs: { name: "trm-dev-db" } },
+      { type: "docker:index/network:Network", id: "n-1", outputs: { name: "trm-dev-net" } },
+      { type: "docker:index/volume:Volume", id: "trm-dev-pgdata", outputs: { name: "trm-dev-pgdata" } },
+      { type: "pulumi-nodejs:dynamic:Resource", id: "seed", outputs: { name: "x" } },
+    ];
+    expect(recordedObjects(resources)).toEqual({ containers: { "trm-dev-db": "c-db" }, networks: { "trm-dev-net": "n-1" }, volumes: ["trm-dev-pgdata"] });
+  });
+
+  it("a kept database that cannot be adopted: one command that copies its files to backups/ first", () => {
+    const command = setAsideCommand({ dataVolume: "trm-dev-pgdata", image: "timescale/timescaledb-ha:pg16.6-ts2.17.2-all" }, new Date("2026-12-06T03:15:00.123Z"));
+    expect(command).toContain("backups/trm-dev-pgdata-20261206T031500Z.tar.gz");
+    expect(command).toMatch(/tar -C \/kept -czf \/backups\/trm-dev-pgdata-20261206T031500Z\.tar\.gz \. && find \/kept -mindepth 1 -delete/);
   });
 });
 

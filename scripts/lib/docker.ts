@@ -9,11 +9,16 @@ export interface DockerResult {
   stderr: string;
 }
 
-/** Runs `docker <args>`; stdin is `input` (text), or an open file descriptor (a large file, not read into memory). */
-export function docker(args: string[], options: { input?: string; stdinFd?: number } = {}): DockerResult {
+/**
+ * Runs `docker <args>`; stdin is `input` (text), or an open file descriptor (a large file, not read
+ * into memory). `env` adds variables for the CLI: `-e NAME` without a value passes a secret that way,
+ * never on a command line.
+ */
+export function docker(args: string[], options: { input?: string; stdinFd?: number; env?: Record<string, string> } = {}): DockerResult {
   const [command, argv] = outOfTerminalReach("docker", args);
   const result = spawnSync(command, argv, {
     encoding: "utf8",
+    env: options.env ? { ...process.env, ...options.env } : process.env,
     input: options.input,
     stdio: [options.stdinFd ?? "pipe", "pipe", "pipe"],
     maxBuffer: 64 * 1024 * 1024,
@@ -44,7 +49,7 @@ export function waitHealthy(container: string, timeoutSeconds: number): void {
   for (;;) {
     const status = docker(["inspect", "-f", "{{.State.Status}} {{.State.Health.Status}}", container]).stdout;
     if (status === "running healthy") return;
-    if (status.startsWith("exited") || Date.now() > deadline) {
+    if (/^(exited|restarting|dead)/.test(status) || Date.now() > deadline) { // a failed start-up restarting under a policy stops the wait too
       const logs = docker(["logs", "--tail", "40", container]);
       throw new Error(`${container} is "${status || "missing"}" after ${timeoutSeconds} s:\n${logs.stdout}\n${logs.stderr}`);
     }

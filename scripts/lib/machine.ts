@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { DEFAULT_DATABASE_IMAGE } from "../../lib/stack-config";
 import { docker } from "./docker";
-import { REPO_ROOT, teamConfig, withoutProjectPrefix } from "./stack";
+import { REPO_ROOT, teamConfig, withoutProjectPrefix } from "./team-settings";
 
 const OFFLINE = path.join(REPO_ROOT, "offline");
 

@@ -102,7 +102,7 @@ export function engineEnv(pulumi: FoundPulumi): NodeJS.ProcessEnv {
  */
 export async function selectStack(stackName: string, log: (line: string) => void, options: Pick<StackOptions, "program"> = {}): Promise<Stack> {
   const pulumi = await findPulumi(pinnedPulumiVersion(), realPulumiSources, log);
-  return openStack(stackName, { pulumi: pulumi.command, env: engineEnv(pulumi), ...options });
+  return openStack(stackName, { pulumi: pulumi.command, env: engineEnv(pulumi), log, ...options });
 }
 
 function atLeast(command: PulumiCommand | undefined, version: string): PulumiCommand | undefined {
@@ -120,7 +120,7 @@ function firstLine(error: unknown): string {
  */
 export async function stackForOperation(stackName: string, log: (line: string) => void, program = DEFAULT_PROGRAM): Promise<Stack> {
   const pulumi = await findPulumi(pinnedPulumiVersion(), realPulumiSources, log);
-  const stack = await openStack(stackName, { pulumi: pulumi.command, env: engineEnv(pulumi), program });
+  const stack = await openStack(stackName, { pulumi: pulumi.command, env: engineEnv(pulumi), program, log });
   if (program === DEFAULT_PROGRAM) await ensurePlugins(stack.workspace, { canDownload: !pulumi.offline, log });
   await recoverInterruptedRun(stack, log);
   return stack;

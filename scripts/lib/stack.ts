@@ -10,15 +10,13 @@
  */
 import { CommandError, LocalWorkspace, type PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { parse } from "yaml";
 import { SECRET_KEYS } from "../../lib/stack-config";
+import { PROJECT, REPO_ROOT, syncTeamSettings } from "./team-settings";
 
-export const REPO_ROOT = path.resolve(__dirname, "..", "..");
-/** Pulumi.yaml's `name`: the prefix of every config key. */
-export const PROJECT = "trm-directus";
+export { PROJECT, REPO_ROOT, stackConfigFile, teamConfig, withoutProjectPrefix } from "./team-settings";
 export const DEFAULT_PROGRAM = "index.ts";
 
 /** A Pulumi program as the project writes it: a function that registers resources and returns the outputs. */
@@ -36,6 +34,8 @@ export interface StackOptions {
    * program, for what only reads or sets state and config (outputs, config, history).
    */
   program?: string | false;
+  /** Where the team settings that arrive are reported (default: stderr). */
+  log?: (line: string) => void;
 }
 
 /**
@@ -66,7 +66,7 @@ export function pulumiEnv(workDir: string, env: NodeJS.ProcessEnv = process.env)
 
 /**
  * Selects the stack, creating it (and the local backend) on first use, with the team's settings for
- * it (the tracked Pulumi.<stack>.yaml) added where the clone's stack file lacks them.
+ * it (the tracked Pulumi.<stack>.yaml) brought into the clone's stack file (scripts/lib/team-settings.ts).
  */
 export async function openStack(stackName: string, options: StackOptions): Promise<Stack> {
   const workDir = options.workDir ?? REPO_ROOT;
@@ -79,43 +79,8 @@ export async function openStack(stackName: string, options: StackOptions): Promi
           { stackName, projectName: PROJECT, program: inFolder(workDir, loadProgram(path.join(workDir, options.program ?? DEFAULT_PROGRAM))) },
           workspace,
         );
-  await addTeamSettings(stack, workDir);
+  await syncTeamSettings(stack, workDir, options.log ?? ((line) => console.error(line)));
   return stack;
-}
-
-/**
- * The tracked Pulumi.<stack>.yaml holds the team's settings; Pulumi reads the clone's own stack file
- * (Pulumi.yaml `stackConfigDir`), which also holds the clone's secrets and passphrase salt. Keys the
- * clone's file lacks are added from the tracked one; a value the clone set itself is kept.
- */
-export async function addTeamSettings(stack: Stack, workDir: string): Promise<string[]> {
-  const team = teamConfig(stack.name, workDir);
-  // the clone's file itself: getAllConfig would count Pulumi.yaml's defaults as set
-  const own = readConfigSection(stackConfigFile(workDir, stack.name));
-  const missing = Object.entries(team).filter(([key, value]) => !(key in own) && (typeof value !== "object" || value === null));
-  if (missing.length > 0) await stack.setAllConfig(Object.fromEntries(missing.map(([key, value]) => [key, { value: String(value) }])));
-  return missing.map(([key]) => key);
-}
-
-/** The team's settings for a stack: the `config` section of the tracked Pulumi.<stack>.yaml (keys with the project prefix). */
-export function teamConfig(stackName: string, workDir = REPO_ROOT): Record<string, unknown> {
-  return readConfigSection(path.join(workDir, `Pulumi.${stackName}.yaml`));
-}
-
-/** Config keys of this project without their `trm-directus:` prefix (other projects' keys left out), values as text. */
-export function withoutProjectPrefix(config: Record<string, unknown>): Record<string, string> {
-  const prefix = `${PROJECT}:`;
-  return Object.fromEntries(Object.entries(config).filter(([key]) => key.startsWith(prefix)).map(([key, value]) => [key.slice(prefix.length), String(value)]));
-}
-
-function readConfigSection(file: string): Record<string, unknown> {
-  return existsSync(file) ? ((parse(readFileSync(file, "utf8"))?.config ?? {}) as Record<string, unknown>) : {};
-}
-
-/** Where Pulumi keeps this clone's stack files (Pulumi.yaml `stackConfigDir`). */
-export function stackConfigFile(workDir: string, stackName: string): string {
-  const project = parse(readFileSync(path.join(workDir, "Pulumi.yaml"), "utf8")) as { stackConfigDir?: string };
-  return path.join(workDir, project.stackConfigDir ?? ".", `Pulumi.${stackName}.yaml`);
 }
 
 /** The function a program module exports (`export = async function ...`), as the language host would call it. */
