@@ -19,7 +19,8 @@ import { Extensions } from "./components/extensions";
 import { DirectusSeed } from "./components/seed";
 import { SqlMigrations } from "./components/sql-migrations";
 import { loadSeedFile } from "./lib/seed/data";
-import { renderPortainerStack } from "./lib/compose";
+import { renderCompose } from "./lib/compose";
+import { describeServices } from "./lib/services";
 
 export = async function trmDirectus() {
   const config = readStackConfig();
@@ -27,14 +28,14 @@ export = async function trmDirectus() {
   const seedFile = config.seedFile;
   const seedItems = seedFile ? reportAsRunError(() => loadSeedFile(seedFile)) : undefined;
 
+  // The two containers, described once (lib/services.ts): rendered here and as the Portainer stack.
+  const services = describeServices({ ...config, directusImage: config.registryImage });
+
   // Database: network, data volume, TimescaleDB container (healthy before anything else runs).
   const database = new Database("database", {
     namePrefix: config.namePrefix,
-    image: config.database.image,
-    databaseName: config.database.name,
-    user: config.database.user,
-    password: config.database.password,
-    hostPort: config.database.hostPort,
+    service: services.db,
+    settings: services.settings,
     retainVolume: config.retainVolumes,
   });
   const hostDb = {
@@ -61,18 +62,11 @@ export = async function trmDirectus() {
     "directus",
     {
       namePrefix: config.namePrefix,
+      service: services.directus,
+      settings: services.settings,
       imageId: image.imageId,
       networkName: database.network.name,
       databaseContainerId: database.container.id,
-      db: { ...hostDb, host: database.internalHost, port: database.internalPort },
-      hostPort: config.directus.hostPort,
-      publicUrl: config.directus.publicUrl,
-      adminEmail: config.directus.adminEmail,
-      adminPassword: config.directus.adminPassword,
-      key: config.directus.key,
-      secret: config.directus.secret,
-      schemaApplyMode: config.directus.schemaApplyMode,
-      schemaAllowDeletions: config.directus.schemaAllowDeletions,
       retainVolume: config.retainVolumes,
     },
     { dependsOn: [preSchema] },
@@ -112,16 +106,9 @@ export = async function trmDirectus() {
     );
   }
 
-  const portainer = pulumi
-    .all([config.database.password, config.directus.adminPassword, config.directus.key, config.directus.secret])
-    .apply(([dbPassword, adminPassword, key, secret]) =>
-      renderPortainerStack({
-        directusImage: config.registryImage,
-        databaseImage: config.database.image,
-        database: { name: config.database.name, user: config.database.user, password: dbPassword },
-        directus: { ...config.directus, adminPassword, key, secret },
-      }),
-    );
+  const portainerEnv = pulumi.all(services.settings.map((s) => s.value)).apply((values) =>
+    services.settings.map((s, i) => ({ name: s.name, value: values[i] })),
+  );
 
   return {
     directusUrl: directus.url,
@@ -140,8 +127,8 @@ export = async function trmDirectus() {
     seededCounts: seed?.counts,
     /** For Portainer's stack API: the compose text holds no secret (it says ${KEY}); the env list does. */
     portainerStack: {
-      compose: pulumi.unsecret(portainer.compose),
-      env: pulumi.secret(portainer.env),
+      compose: pulumi.output(renderCompose(services)),
+      env: pulumi.secret(portainerEnv),
     },
   };
 };

@@ -20,7 +20,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
-import { DATABASE_ALIAS, PGDATA } from "../components/database";
+import { describeServices, resolveEnv } from "../lib/services";
+import { dockerRunArgs } from "../tools/plain-docker-stack";
 import { freePort } from "../lib/free-port";
 import { docker, dockerOrThrow, waitHealthy } from "../scripts/lib/docker";
 import { ensureDocker, ensureImages, stackImages } from "../scripts/lib/machine";
@@ -72,15 +73,9 @@ function startDatabase(image: string, port: number): Database {
   };
   remove();
   dockerOrThrow(["network", "create", names.net]);
-  dockerOrThrow([
-    "run", "-d", "--name", names.db, "--network", names.net, "--network-alias", DATABASE_ALIAS,
-    "-v", `${names.data}:${PGDATA}`, "-p", `127.0.0.1:${port}:5432`,
-    "-e", "POSTGRES_DB=directus", "-e", "POSTGRES_USER=directus", "-e", `POSTGRES_PASSWORD=${password}`,
-    "-e", `PGDATA=${PGDATA}`, "-e", "TIMESCALEDB_TELEMETRY=off",
-    "--health-cmd", "pg_isready -h 127.0.0.1 -U directus -d directus", "--health-interval", "1s", "--health-retries", "5", "--health-start-period", "300s",
-    image,
-  ]);
-  waitHealthy(names.db, 300);
+  const services = benchServices({ image, password, database: "directus", hostPort: port, directusImage: "unused" });
+  dockerOrThrow(dockerRunArgs(services.db, services.settings, PREFIX, names.net));
+  waitHealthy(names.db, services.db.healthcheck.startPeriodSeconds);
   return { net: names.net, container: names.db, port, password, remove };
 }
 
@@ -94,15 +89,30 @@ async function sql(db: Database, statement: string): Promise<void> {
   }
 }
 
-/** `docker run -d` of one image against one database, with the env the stack gives Directus. */
+/** The stack's service description (lib/services.ts) with throwaway secrets: the env and containers the stack runs. */
+function benchServices(o: { image: string; password: string; database: string; hostPort: number; directusImage: string }) {
+  return describeServices({
+    directusImage: o.directusImage,
+    database: { image: o.image, name: o.database, user: "directus", password: o.password, hostPort: o.hostPort },
+    directus: {
+      hostPort: o.hostPort,
+      bindAddress: "127.0.0.1",
+      publicUrl: `http://localhost:${o.hostPort}`,
+      adminEmail: "bench@trm.dev",
+      adminPassword: randomBytes(12).toString("hex"),
+      key: randomBytes(16).toString("hex"),
+      secret: randomBytes(16).toString("hex"),
+      schemaApplyMode: "apply",
+      schemaAllowDeletions: false,
+    },
+  });
+}
+
+/** `docker run -d` of one image against one database, with the env the stack gives Directus (no healthcheck: polled over HTTP). */
 function runDirectus(kind: Kind, image: string, db: Database, database: string, hostPort: number): string {
   const name = `${PREFIX}-${kind}`;
-  const env = {
-    DB_CLIENT: "pg", DB_HOST: DATABASE_ALIAS, DB_PORT: "5432", DB_DATABASE: database, DB_USER: "directus", DB_PASSWORD: db.password,
-    KEY: randomBytes(16).toString("hex"), SECRET: randomBytes(16).toString("hex"),
-    ADMIN_EMAIL: "bench@trm.dev", ADMIN_PASSWORD: randomBytes(12).toString("hex"),
-    PUBLIC_URL: `http://localhost:${hostPort}`, TELEMETRY: "false",
-  };
+  const services = benchServices({ image: "unused", password: db.password, database, hostPort, directusImage: image });
+  const env = Object.fromEntries(resolveEnv(services.directus, services.settings).map((e) => [e.name, e.value]));
   const envArgs = Object.entries(env).flatMap(([key, value]) => ["-e", `${key}=${value}`]);
   dockerOrThrow(["run", "-d", "--init", "--name", name, "--network", db.net, "-p", `127.0.0.1:${hostPort}:8055`, ...envArgs, image]);
   return name;

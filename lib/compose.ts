@@ -1,11 +1,14 @@
 /**
- * The Portainer stack for stage/prod: a compose file that references images by registry name
- * (never a local build) plus the env list Portainer's stack API takes. Secrets appear only in
- * the env list; the compose text refers to them as ${VAR}.
+ * The Portainer stack for stage/prod, rendered from the one service description (lib/services.ts):
+ * a compose file that references images by registry name (never a local build) plus the env list
+ * Portainer's stack API takes. Secrets appear only in the env list; the compose text refers to
+ * every setting as ${VAR}, and compose substitutes it from the env list.
  */
 import { stringify } from "yaml";
-import type { StackConfig } from "./stack-config";
+import { describeServices, goDuration, inStartOrder, type ServiceDescription, type Services, type ServicesConfig } from "./services";
+import { DEFAULT_BIND_ADDRESS, DEFAULT_DIRECTUS_HOST_PORT, type StackConfig } from "./stack-config";
 
+/** The render input; a port or interface left out takes the stack config's default. */
 export interface PortainerStackInput {
   directusImage: string;
   databaseImage: string;
@@ -18,6 +21,9 @@ export interface PortainerStackInput {
     secret: string;
     schemaApplyMode: string;
     schemaAllowDeletions: boolean;
+    hostPort?: number;
+    bindAddress?: string;
+    projectOwner?: string;
   };
 }
 
@@ -32,69 +38,45 @@ export interface PortainerStack {
 }
 
 /** Env names whose values are secret: only ever in `env`, never in the compose text. */
-export const PORTAINER_SECRET_ENV = ["DB_PASSWORD", "ADMIN_PASSWORD", "KEY", "SECRET"] as const;
+export const PORTAINER_SECRET_ENV: readonly string[] = describeServices(servicesConfig(placeholderInput()))
+  .settings.filter((s) => s.secret)
+  .map((s) => s.name);
 
 export function renderPortainerStack(input: PortainerStackInput): PortainerStack {
-  const env: PortainerEnvVar[] = [
-    { name: "DB_DATABASE", value: input.database.name },
-    { name: "DB_USER", value: input.database.user },
-    { name: "DB_PASSWORD", value: input.database.password },
-    { name: "KEY", value: input.directus.key },
-    { name: "SECRET", value: input.directus.secret },
-    { name: "ADMIN_EMAIL", value: input.directus.adminEmail },
-    { name: "ADMIN_PASSWORD", value: input.directus.adminPassword },
-    { name: "PUBLIC_URL", value: input.directus.publicUrl },
-    { name: "SCHEMA_APPLY_MODE", value: input.directus.schemaApplyMode },
-    { name: "SCHEMA_ALLOW_DELETIONS", value: String(input.directus.schemaAllowDeletions) },
-  ];
-  const fromEnv = (name: string) => `\${${name}}`;
+  const services = describeServices(servicesConfig(input));
+  return { compose: renderCompose(services), env: services.settings.map(({ name, value }) => ({ name, value })) };
+}
+
+/** The compose text of the services: settings stay ${VAR} references. */
+export function renderCompose(services: Services<unknown>): string {
   const compose = {
-    services: {
-      db: {
-        image: input.databaseImage,
-        restart: "unless-stopped",
-        environment: {
-          POSTGRES_DB: fromEnv("DB_DATABASE"),
-          POSTGRES_USER: fromEnv("DB_USER"),
-          POSTGRES_PASSWORD: fromEnv("DB_PASSWORD"),
-          PGDATA: "/home/postgres/pgdata/data",
-          TIMESCALEDB_TELEMETRY: "off",
-        },
-        volumes: ["pgdata:/home/postgres/pgdata/data"],
-        healthcheck: {
-          test: ["CMD", "pg_isready", "-h", "127.0.0.1", "-U", fromEnv("DB_USER"), "-d", fromEnv("DB_DATABASE")],
-          interval: "5s",
-          timeout: "5s",
-          retries: 60,
-          start_period: "120s",
-        },
-      },
-      directus: {
-        image: input.directusImage,
-        restart: "unless-stopped",
-        init: true,
-        depends_on: { db: { condition: "service_healthy" } },
-        environment: {
-          DB_CLIENT: "pg",
-          DB_HOST: "db",
-          DB_PORT: "5432",
-          ...Object.fromEntries(env.map((e) => [e.name, fromEnv(e.name)])),
-          TELEMETRY: "false",
-        },
-        volumes: ["uploads:/directus/uploads"],
-        ports: ["8055:8055"],
-        healthcheck: {
-          test: DIRECTUS_HEALTHCHECK,
-          interval: "10s",
-          timeout: "5s",
-          retries: 3,
-          start_period: "180s",
-        },
-      },
-    },
-    volumes: { pgdata: {}, uploads: {} },
+    services: Object.fromEntries(inStartOrder(services).map((service) => [service.name, composeService(service)])),
+    volumes: Object.fromEntries(inStartOrder(services).flatMap((s) => s.volumes.map((v) => [v.volume, {}]))),
   };
-  return { compose: stringify(compose, { lineWidth: 0 }), env };
+  return stringify(compose, { lineWidth: 0 });
+}
+
+function composeService(service: ServiceDescription): Record<string, unknown> {
+  const ports = service.ports.filter((p) => !p.hostStepsOnly).map((p) => `${p.hostIp}:${p.hostPort}:${p.containerPort}`);
+  const { healthcheck: h } = service;
+  return {
+    image: service.image,
+    restart: service.restart,
+    ...(service.init ? { init: true } : {}),
+    ...(service.dependsOnHealthy.length
+      ? { depends_on: Object.fromEntries(service.dependsOnHealthy.map((name) => [name, { condition: "service_healthy" }])) }
+      : {}),
+    environment: Object.fromEntries(service.env.map((e) => [e.name, e.value])),
+    volumes: service.volumes.map((v) => `${v.volume}:${v.target}`),
+    ...(ports.length ? { ports } : {}),
+    healthcheck: {
+      test: h.test,
+      interval: goDuration(h.intervalSeconds),
+      timeout: goDuration(h.timeoutSeconds),
+      retries: h.retries,
+      start_period: goDuration(h.startPeriodSeconds),
+    },
+  };
 }
 
 /** The render input for a validated stack config; Directus runs `directusImage` (default: the config's registryImage). */
@@ -107,13 +89,28 @@ export function stackInputFromConfig(config: StackConfig, directusImage = config
   };
 }
 
-/** Healthy when /server/health says ok; uses the image's own Node (no curl/wget assumed). */
-export const DIRECTUS_HEALTHCHECK = [
-  "CMD",
-  "node",
-  "-e",
-  "fetch('http://127.0.0.1:8055/server/health').then(r => r.json()).then(h => process.exit(h.status === 'ok' ? 0 : 1), () => process.exit(1))",
-];
+function servicesConfig(input: PortainerStackInput): ServicesConfig<string> {
+  return {
+    directusImage: input.directusImage,
+    // The database port is published only for the Pulumi program's host-side steps: the compose leaves it closed.
+    database: { ...input.database, image: input.databaseImage, hostPort: 0 },
+    directus: {
+      ...input.directus,
+      hostPort: input.directus.hostPort ?? DEFAULT_DIRECTUS_HOST_PORT,
+      bindAddress: input.directus.bindAddress ?? DEFAULT_BIND_ADDRESS,
+    },
+  };
+}
+
+function placeholderInput(): PortainerStackInput {
+  const secret = "placeholder";
+  return {
+    directusImage: "directus",
+    databaseImage: "db",
+    database: { name: "directus", user: "directus", password: secret },
+    directus: { publicUrl: "", adminEmail: "", adminPassword: secret, key: secret, secret, schemaApplyMode: "apply", schemaAllowDeletions: false },
+  };
+}
 
 /** Replaces the Directus image reference with its digest form (name@sha256:…) when the digest is known. */
 export function pinImage(stack: PortainerStack, image: string, digestRef: string | undefined): PortainerStack {
@@ -121,4 +118,3 @@ export function pinImage(stack: PortainerStack, image: string, digestRef: string
   const compose = stack.compose.split("\n").map((line) => (line.trim() === `image: ${image}` ? line.replace(image, digestRef) : line)).join("\n");
   return { ...stack, compose };
 }
-

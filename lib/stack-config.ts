@@ -23,6 +23,8 @@ export interface StackConfig {
   };
   directus: {
     hostPort: number;
+    /** Host interface the Directus port is published on: 127.0.0.1 unless a public bind is set. */
+    bindAddress: string;
     publicUrl: string;
     adminEmail: string;
     adminPassword: string;
@@ -30,6 +32,8 @@ export interface StackConfig {
     secret: string;
     schemaApplyMode: (typeof SCHEMA_APPLY_MODES)[number];
     schemaAllowDeletions: boolean;
+    /** PROJECT_OWNER: the email a fresh instance's bootstrap records as project owner. */
+    projectOwner?: string;
   };
   /** Registry name Portainer pulls (the CI workflow pushes it). */
   registryImage: string;
@@ -54,7 +58,9 @@ export const CONFIG_KEYS = [
   "dbUser",
   "dbPort",
   "directusPort",
+  "directusBindAddress",
   "publicUrl",
+  "projectOwner",
   "databaseImage",
   "registryImage",
   "postgis",
@@ -70,6 +76,8 @@ export const SECRET_KEYS = ["adminPassword", "dbPassword", "directusKey", "direc
 export const DEFAULT_DATABASE_IMAGE = "timescale/timescaledb-ha:pg16.6-ts2.17.2-all";
 export const DEFAULT_REGISTRY_IMAGE = "git.dev.microservices.al/trm/directus:main";
 export const DEFAULT_SEED_FILE = "seed/rally-albania-2026.yaml";
+export const DEFAULT_BIND_ADDRESS = "127.0.0.1";
+export const DEFAULT_DIRECTUS_HOST_PORT = 8055;
 const MIN_PASSWORD_LENGTH = 12;
 const MIN_KEY_LENGTH = 32;
 const FLOATING_TAGS = new Set(["latest", "pg16-latest", "main", "master", "stable"]);
@@ -108,6 +116,15 @@ const imageRef = (key: string, pinned: boolean) =>
     )
     .refine((ref) => !pinned || isPinned(ref), `${key} must be pinned to an exact tag or digest, not a floating tag`);
 
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const bindAddress = (key: string) =>
+  z
+    .string()
+    .regex(
+      IPV4,
+      `${key} must be an IPv4 address of the host: 127.0.0.1 (the default) keeps Directus local, 0.0.0.0 publishes it on every interface`,
+    );
+
 function isPinned(ref: string): boolean {
   if (ref.includes("@sha256:")) return true;
   const tag = /:([^/:]+)$/.exec(ref)?.[1];
@@ -128,7 +145,9 @@ function schemaFor(stack: string) {
       dbName: z.string().regex(/^[a-z_][a-z0-9_]*$/, "dbName must be a lowercase identifier").default("directus"),
       dbUser: z.string().regex(/^[a-z_][a-z0-9_]*$/, "dbUser must be a lowercase identifier").default("directus"),
       dbPort: port("dbPort").default(54320),
-      directusPort: port("directusPort").default(8055),
+      directusPort: port("directusPort").default(DEFAULT_DIRECTUS_HOST_PORT),
+      directusBindAddress: bindAddress("directusBindAddress").default(DEFAULT_BIND_ADDRESS),
+      projectOwner: z.union([z.literal(""), z.email("projectOwner must be an email address (or empty)")]).default(""),
       publicUrl: z.union([z.literal(""), z.url("publicUrl must be a URL")]).default(""),
       databaseImage: imageRef("databaseImage", true).default(DEFAULT_DATABASE_IMAGE),
       registryImage: imageRef("registryImage", false).default(DEFAULT_REGISTRY_IMAGE),
@@ -153,6 +172,7 @@ function schemaFor(stack: string) {
         },
         directus: {
           hostPort: c.directusPort,
+          bindAddress: c.directusBindAddress,
           publicUrl: c.publicUrl || `http://localhost:${c.directusPort}`,
           adminEmail: c.adminEmail,
           adminPassword: c.adminPassword,
@@ -160,6 +180,7 @@ function schemaFor(stack: string) {
           secret: c.directusSecret,
           schemaApplyMode: c.schemaApplyMode,
           schemaAllowDeletions: c.schemaAllowDeletions,
+          ...(c.projectOwner ? { projectOwner: c.projectOwner } : {}),
         },
         registryImage: c.registryImage,
         seedFile: c.seedFile === "" ? undefined : c.seedFile,
@@ -182,7 +203,7 @@ export function validateStackConfig(stack: string, raw: RawStackConfig): StackCo
 function crossKeyProblems(raw: RawStackConfig): string[] {
   const problems: string[] = [];
   const dbPort = raw.dbPort ?? "54320";
-  if (dbPort === (raw.directusPort ?? "8055")) problems.push(`dbPort and directusPort are both ${dbPort}: give each its own port`);
+  if (dbPort === (raw.directusPort ?? String(DEFAULT_DIRECTUS_HOST_PORT))) problems.push(`dbPort and directusPort are both ${dbPort}: give each its own port`);
   if (raw.directusKey !== undefined && raw.directusKey === raw.directusSecret) problems.push("directusKey and directusSecret must differ");
   return problems;
 }

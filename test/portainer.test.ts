@@ -1,11 +1,8 @@
 /**
- * The Portainer hand-off (lib/portainer.ts, scripts/portainer-stack.ts) against an HTTP fake of
- * Portainer CE 2.23's API, modelled on its handlers (api/http/handler/stacks, users/admin_check,
- * endpoints, the bouncer): what the real API does that the client must follow.
+ * The Portainer hand-off (lib/portainer/, scripts/portainer-stack.ts) against an HTTP fake of
+ * Portainer CE 2.23's API (test/support/fake-portainer.ts): what the real API does that the client
+ * must follow. The health gate and the rollback: test/portainer-rollout.test.ts.
  */
-import { randomBytes } from "node:crypto";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { parse } from "yaml";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
@@ -13,13 +10,13 @@ import {
   PORTAINER_SECRET_ENV,
   renderPortainerStack,
   stackInputFromConfig,
-  type PortainerEnvVar,
   type PortainerStackInput,
 } from "../lib/compose";
-import { deployToPortainer, invokeStackWebhook, normalizeStackName, PortainerError, type PortainerTarget } from "../lib/portainer";
+import { deployToPortainer, invokeStackWebhook, PortainerError, type PortainerTarget } from "../lib/portainer";
 import { validateStackConfig } from "../lib/stack-config";
-import { readPortainerSettings, redeploy, type RedeployDeps } from "../scripts/portainer-stack";
+import { readPortainerSettings, redeploy, settingsPrefix, type RedeployDeps } from "../scripts/portainer-stack";
 import { teamSettings } from "../scripts/render-portainer-compose";
+import { COMPOSE, FakePortainer } from "./support/fake-portainer";
 
 const REPOSITORY = "git.dev.microservices.al/trm/directus";
 const DIGEST_REF = `${REPOSITORY}@sha256:${"a".repeat(64)}`;
@@ -39,220 +36,6 @@ const input: PortainerStackInput = {
     schemaAllowDeletions: false,
   },
 };
-
-// ---------------------------------------------------------------------------------------------
-// The fake
-// ---------------------------------------------------------------------------------------------
-
-interface FakeStack {
-  Id: number;
-  Name: string;
-  /** 1 Swarm, 2 Compose */
-  Type: number;
-  EndpointId: number;
-  Env: PortainerEnvVar[];
-  GitConfig: { URL: string } | null;
-  compose: string;
-  webhook?: string;
-}
-
-interface Answer {
-  status: number;
-  json?: unknown;
-}
-
-const COMPOSE = 2;
-const OBJECT_NOT_FOUND = "Object not found inside the database";
-
-/** Portainer's error body (pkg/libhttp/error): the message, and the cause capitalised as details. */
-function failure(status: number, message: string, details = message): Answer {
-  return { status, json: { message, details: details.charAt(0).toUpperCase() + details.slice(1) } };
-}
-
-/** Go's encoding/json: a key fills the field whose name it matches case-insensitively; other keys are dropped. */
-function goDecode(raw: unknown, fields: string[]): Record<string, any> {
-  const decoded: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries((raw ?? {}) as Record<string, unknown>)) {
-    const field = fields.find((f) => f.toLowerCase() === key.toLowerCase());
-    if (field) decoded[field] = value;
-  }
-  return decoded;
-}
-
-const repositoryOf = (image: string) => image.replace(/@sha256:[a-f0-9]+$/, "").replace(/:[^/:]+$/, "");
-
-/**
- * Portainer CE 2.23 as far as the client uses it. The operator's steps in its UI (the admin, the
- * Docker host as an environment, an access token) are methods; everything else is HTTP. Its Docker
- * host pulls from `registry` (what registries it reaches serve) and has `hostImages` (local builds).
- */
-class FakePortainer {
-  readonly requests: { method: string; path: string; body: any }[] = [];
-  readonly stacks: FakeStack[] = [];
-  readonly registry = new Set<string>();
-  readonly hostImages = new Set<string>();
-  readonly pulls: number[] = [];
-  readonly webhookRedeploys: number[] = [];
-  url = "";
-  private admin = false;
-  private nextId = 1;
-  private readonly keys = new Set<string>();
-  private readonly environments = new Map<number, string>();
-  private readonly server = http.createServer((req, res) => this.serve(req, res));
-
-  async start(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  stop(): Promise<void> {
-    return new Promise((resolve) => {
-      this.server.close(() => resolve());
-      // the client's keep-alive connections would hold close() open for seconds
-      this.server.closeAllConnections();
-    });
-  }
-
-  initialiseAdmin(): void {
-    this.admin = true;
-  }
-
-  /** Tokens belong to a user: none can exist before the admin. */
-  createAccessToken(): string {
-    if (!this.admin) throw new Error("fake: no user to own a token before the admin exists");
-    const key = `ptr_${randomBytes(16).toString("base64url")}`;
-    this.keys.add(key);
-    return key;
-  }
-
-  connectEnvironment(id: number, name: string): void {
-    if (!this.admin) throw new Error("fake: environments are connected after the admin exists");
-    this.environments.set(id, name);
-  }
-
-  addStack(stack: Omit<FakeStack, "Id">): FakeStack {
-    const added = { ...stack, Id: this.nextId++ };
-    this.stacks.push(added);
-    return added;
-  }
-
-  private serve(req: http.IncomingMessage, res: http.ServerResponse): void {
-    let text = "";
-    req.on("data", (chunk) => (text += chunk));
-    req.on("end", () => {
-      const url = new URL(req.url!, this.url);
-      const body = text ? JSON.parse(text) : undefined;
-      this.requests.push({ method: req.method!, path: `${url.pathname}${url.search}`, body });
-      const answer = this.route(req.method!, url, req.headers["x-api-key"] as string | undefined, body);
-      res.writeHead(answer.status, { "Content-Type": "application/json" });
-      res.end(answer.json === undefined ? undefined : JSON.stringify(answer.json));
-    });
-  }
-
-  private route(method: string, url: URL, apiKey: string | undefined, body: unknown): Answer {
-    const path = url.pathname;
-    if (method === "GET" && path === "/api/users/admin/check") {
-      return this.admin ? { status: 204 } : failure(404, "No administrator account found inside the database", OBJECT_NOT_FOUND);
-    }
-    const webhook = /^\/api\/stacks\/webhooks\/([^/]+)$/.exec(path);
-    if (method === "POST" && webhook) return this.invokeWebhook(webhook[1]);
-    const denied = this.authenticate(apiKey);
-    if (denied) return denied;
-    if (method === "GET" && path === "/api/endpoints") return { status: 200, json: [...this.environments].map(([Id, Name]) => ({ Id, Name })) };
-    const endpoint = /^\/api\/endpoints\/(\d+)$/.exec(path);
-    if (method === "GET" && endpoint) return this.inspectEnvironment(Number(endpoint[1]));
-    if (method === "GET" && path === "/api/stacks") return { status: 200, json: this.stacks.map(listed) };
-    if (method === "POST" && path === "/api/stacks/create/standalone/string") return this.createFromString(url, body);
-    const stack = /^\/api\/stacks\/(\d+)$/.exec(path);
-    if (method === "PUT" && stack) return this.update(Number(stack[1]), url, body);
-    return { status: 404, json: { message: "404 page not found" } };
-  }
-
-  /** The bouncer: an unknown X-API-Key fails its lookup ("Invalid JWT token"), none at all is missing. */
-  private authenticate(apiKey: string | undefined): Answer | undefined {
-    if (!apiKey) return failure(401, "A valid authorization token is missing", "Unauthorized");
-    if (!this.keys.has(apiKey)) return failure(401, "Invalid JWT token", "Unauthorized");
-    return undefined;
-  }
-
-  private inspectEnvironment(id: number): Answer {
-    const name = this.environments.get(id);
-    if (name === undefined) return failure(404, "Unable to find an environment with the specified identifier inside the database", OBJECT_NOT_FOUND);
-    return { status: 200, json: { Id: id, Name: name } };
-  }
-
-  private createFromString(url: URL, raw: unknown): Answer {
-    const endpointId = Number(url.searchParams.get("endpointId"));
-    if (!url.searchParams.has("endpointId")) return failure(400, "Invalid query parameter: endpointId");
-    if (!this.environments.has(endpointId)) {
-      return failure(404, "Unable to find an environment with the specified identifier inside the database", OBJECT_NOT_FOUND);
-    }
-    const payload = goDecode(raw, ["Name", "StackFileContent", "Env", "FromAppTemplate"]);
-    if (!payload.Name) return failure(400, "Invalid request payload", "Invalid stack name");
-    if (!payload.StackFileContent) return failure(400, "Invalid request payload", "Invalid stack file content");
-    const name = normalizeStackName(payload.Name);
-    if (this.stacks.some((s) => s.Name === name && s.EndpointId === endpointId)) {
-      return failure(409, `A stack with the normalized name '${name}' already exists`);
-    }
-    const upFailure = this.composeUp(payload.StackFileContent);
-    if (upFailure) return failure(500, `failed to deploy a stack: ${upFailure}`);
-    const stack = this.addStack({ Name: name, Type: COMPOSE, EndpointId: endpointId, Env: payload.Env ?? [], GitConfig: null, compose: payload.StackFileContent });
-    return { status: 200, json: listed(stack) };
-  }
-
-  /** stackUpdate: the payload by stack type (only Swarm has Prune), a pull first, Env replaced, git detached. */
-  private update(id: number, url: URL, raw: unknown): Answer {
-    const stack = this.stacks.find((s) => s.Id === id);
-    if (!stack) return failure(404, "Unable to find a stack with the specified identifier inside the database", OBJECT_NOT_FOUND);
-    if (!url.searchParams.has("endpointId")) return failure(400, "Invalid query parameter: endpointId");
-    const endpointId = Number(url.searchParams.get("endpointId"));
-    if (!this.environments.has(endpointId)) {
-      return failure(404, "Unable to find the environment associated to the stack inside the database", OBJECT_NOT_FOUND);
-    }
-    const fields = stack.Type === COMPOSE ? ["StackFileContent", "Env", "PullImage"] : ["StackFileContent", "Env", "Prune", "PullImage"];
-    const payload = goDecode(raw, fields);
-    if (!payload.StackFileContent) return failure(400, "Invalid request payload", "Invalid stack file content");
-    if (payload.PullImage) {
-      const pullFailure = this.pull(payload.StackFileContent, [...this.registry]);
-      if (pullFailure) return failure(500, `failed to pull images of the stack: ${pullFailure}`);
-      this.pulls.push(stack.Id);
-    }
-    const upFailure = this.composeUp(payload.StackFileContent);
-    if (upFailure) return failure(500, `failed to deploy a stack: ${upFailure}`);
-    Object.assign(stack, { Env: payload.Env ?? [], compose: payload.StackFileContent, GitConfig: null, EndpointId: endpointId });
-    return { status: 200, json: listed(stack) };
-  }
-
-  private invokeWebhook(id: string): Answer {
-    const stack = this.stacks.find((s) => s.webhook === id);
-    if (!stack) return failure(404, "Unable to find the stack by webhook ID", OBJECT_NOT_FOUND);
-    this.webhookRedeploys.push(stack.Id);
-    return { status: 204 };
-  }
-
-  /** `docker compose up`: pulls what the host lacks. */
-  private composeUp(compose: string): string | undefined {
-    return this.pull(compose, [...this.registry, ...this.hostImages], [...this.hostImages]);
-  }
-
-  /** `docker compose pull`'s stderr for the images `available` lacks (skipping `present` ones), else undefined. */
-  private pull(compose: string, available: string[], present: string[] = []): string | undefined {
-    const services = parse(compose).services as Record<string, { image: string }>;
-    const failed = Object.entries(services).filter(([, s]) => !present.includes(s.image) && !available.includes(s.image));
-    if (failed.length === 0) return undefined;
-    const reason = (image: string) =>
-      [...this.registry].some((served) => repositoryOf(served) === repositoryOf(image))
-        ? `manifest for ${image} not found: manifest unknown: manifest unknown`
-        : `pull access denied for ${repositoryOf(image)}, repository does not exist or may require 'docker login'`;
-    const lines = failed.map(([service, s]) => ` ${service} Error ${reason(s.image)}`);
-    return [...lines, `Error response from daemon: ${reason(failed[0][1].image)}`].join("\n");
-  }
-}
-
-/** A stack as GET /api/stacks shows it (the stack file is not in it). */
-function listed({ compose: _compose, webhook: _webhook, ...stack }: FakeStack) {
-  return stack;
-}
 
 // ---------------------------------------------------------------------------------------------
 // The tests
@@ -340,7 +123,8 @@ describe("deployToPortainer against Portainer's API (an HTTP fake of CE 2.23)", 
     const second = await deployToPortainer(target, stack);
     const third = await deployToPortainer(target, stack);
 
-    expect(first).toEqual({ action: "created", id: 2, name: "trm-directus", keptSecrets: [] });
+    expect(first).toMatchObject({ action: "created", id: 2, name: "trm-directus", keptSecrets: [] });
+    expect(first.previous).toBeUndefined();
     expect([second, third].map((r) => `${r.action} ${r.id}`)).toEqual(["updated 2", "updated 2"]);
     expect(fake.stacks.filter((s) => s.Name === "trm-directus").map((s) => s.EndpointId)).toEqual([3, 1]);
     expect(fake.stacks.find((s) => s.Id === elsewhere.Id)).toEqual(elsewhere);
@@ -350,9 +134,11 @@ describe("deployToPortainer against Portainer's API (an HTTP fake of CE 2.23)", 
       "POST /api/stacks/create/standalone/string?endpointId=1",
       "GET /api/endpoints/1",
       "GET /api/stacks",
+      "GET /api/stacks/2/file",
       "PUT /api/stacks/2?endpointId=1",
       "GET /api/endpoints/1",
       "GET /api/stacks",
+      "GET /api/stacks/2/file",
       "PUT /api/stacks/2?endpointId=1",
     ]);
     expect(fake.requests[2].body).toEqual({ name: "trm-directus", stackFileContent: stack.compose, env: stack.env });
@@ -383,7 +169,7 @@ describe("deployToPortainer against Portainer's API (an HTTP fake of CE 2.23)", 
       image: `${REPOSITORY}@sha256:${"b".repeat(64)}`,
       reason: /manifest for git\.dev\.microservices\.al\/trm\/directus@sha256:b+ not found: manifest unknown/,
     },
-  ])("a pull failure during the update names the image at fault ($what); the stack runs on as it was", async ({ image, reason }) => {
+  ])("a pull failure during the update names only the image at fault ($what), though compose repeats the reason on the db line; the stack runs on as it was", async ({ image, reason }) => {
     const target = setUp();
     fake.hostImages.add("trm-directus:ci");
     const running = renderPortainerStack(input);
@@ -483,6 +269,15 @@ describe("npm run portainer:stack's settings", () => {
   ])("rejects $env", ({ env, message }) => {
     expect(() => readPortainerSettings(env)).toThrow(message);
   });
+
+  it("reads prod's own settings (PROD_PORTAINER_*), naming them in its errors; stage's are PORTAINER_*", () => {
+    expect([settingsPrefix("stage"), settingsPrefix("prod")]).toEqual(["", "PROD_"]);
+    const env = { PORTAINER_URL: "https://stage.example", PROD_PORTAINER_URL: "https://prod.example", PROD_PORTAINER_API_KEY: "ptr_p", PROD_PORTAINER_ENDPOINT_ID: "4" };
+    expect(readPortainerSettings(env, "PROD_")).toEqual({ api: { url: "https://prod.example", apiKey: "ptr_p", endpointId: 4, stackName: "trm-directus" } });
+    expect(() => readPortainerSettings({ PROD_PORTAINER_URL: "https://prod.example" }, "PROD_")).toThrow(
+      /with PROD_PORTAINER_URL set, also set PROD_PORTAINER_API_KEY, PROD_PORTAINER_ENDPOINT_ID/,
+    );
+  });
 });
 
 describe("npm run portainer:stack -- --redeploy (CI, after the push)", () => {
@@ -509,7 +304,8 @@ describe("npm run portainer:stack -- --redeploy (CI, after the push)", () => {
   }
 
   const settings = () => ({ api: { url: fake.url, apiKey: fake.createAccessToken(), endpointId: 1, stackName: "trm-directus" } });
-  const stageConfig = (tag: string) => ({ ...secretConfig(tag), publicUrl: "https://stage.trm.example" });
+  // seeding through publicUrl needs a Directus: test/portainer-rollout.test.ts and the e2e do it
+  const stageConfig = (tag: string) => ({ ...secretConfig(tag), publicUrl: "https://stage.trm.example", seedFile: "" });
 
   it("renders the stage stack config with the pushed image by digest, creates the stack, then updates it keeping its secrets", async () => {
     const api = settings();
@@ -522,7 +318,9 @@ describe("npm run portainer:stack -- --redeploy (CI, after the push)", () => {
     const env = Object.fromEntries(stack.Env.map((e) => [e.name, e.value]));
     expect(env).toMatchObject({ ADMIN_EMAIL: "admin@trm.dev", PUBLIC_URL: "https://stage.trm.example", DB_PASSWORD: secretConfig("first-run").dbPassword });
     expect(fake.pulls).toEqual([stack.Id]);
-    expect(lines[1]).toMatch(/stack trm-directus \(id 1\) on environment 1 updated to Directus .*@sha256:a+, images pulled; kept the secrets it holds \(DB_PASSWORD, KEY, SECRET, ADMIN_PASSWORD\)/);
+    expect(lines).toContainEqual(
+      expect.stringMatching(/stack trm-directus \(id 1\) on environment 1 updated to Directus .*@sha256:a+, images pulled \(accepted in .* s, Directus healthy .* s later\); kept the secrets it holds \(DB_PASSWORD, KEY, SECRET, ADMIN_PASSWORD\)/),
+    );
     for (const line of lines) for (const value of Object.values(secretConfig("first-run"))) expect(line).not.toContain(value);
   });
 

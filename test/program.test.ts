@@ -10,6 +10,7 @@ import { parse } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { CONFIG_KEYS, validateStackConfig, StackConfigError } from "../lib/stack-config";
 import { goDuration } from "../lib/container-health";
+import { renderPortainerStack, stackInputFromConfig } from "../lib/compose";
 import { REPO_ROOT } from "./support/cli";
 import { createRequire } from "node:module";
 
@@ -231,7 +232,7 @@ describe("the Pulumi program (mocks)", () => {
   it("seeds the Rally Albania items through the Directus URL", () => {
     const seed = one(dev.resources, "seed");
     expect(seed.inputs.url).toBe("http://127.0.0.1:8055");
-    expect(Object.keys(seed.inputs.items.classes)).toHaveLength(18);
+    expect(seed.inputs.collections.classes.count).toBe(18);
     expect(plain(seed.inputs.credentials)).toMatchObject({ email: "admin@trm.dev" });
   });
 
@@ -275,6 +276,29 @@ describe("the Pulumi program (mocks)", () => {
     expect(env.find((e: { name: string }) => e.name === "DB_PASSWORD")?.value).toBe(SECRETS.dbPassword);
   });
 
+  it("the Pulumi containers and the compose Portainer runs carry the same env, healthcheck, volumes, ports, init and restart", async () => {
+    const raw = Object.fromEntries(Object.entries(stackConfig("dev")).map(([k, v]) => [k.replace("trm-directus:", ""), v]));
+    const portainer = renderPortainerStack(stackInputFromConfig(validateStackConfig("dev", raw)));
+    expectSameServices(dev.resources, portainer, "trm-dev");
+    // the program's own Portainer output is that same text
+    expect(await outputValue(dev.program.portainerStack.compose)).toBe(portainer.compose);
+    expect(parse(portainer.compose).services.directus.ports).toEqual(["127.0.0.1:8055:8055"]);
+    expect(parse(portainer.compose).services.db.ports).toBeUndefined();
+  });
+
+  it("a public bind and a project owner reach the container and the compose alike", async () => {
+    const overrides = { directusBindAddress: "0.0.0.0", projectOwner: "owner@trm.dev", directusPort: "18055" };
+    const run = await runProgram("dev", overrides);
+    await outputValue(run.program.portainerStack.compose);
+    const raw = Object.fromEntries(Object.entries(stackConfig("dev", overrides)).map(([k, v]) => [k.replace("trm-directus:", ""), v]));
+    const portainer = renderPortainerStack(stackInputFromConfig(validateStackConfig("dev", raw)));
+    expectSameServices(run.resources, portainer, "trm-dev");
+    expect(one(run.resources, "directus-container").inputs.ports).toEqual([{ internal: 8055, external: 18055, ip: "0.0.0.0" }]);
+    expect(plain(one(run.resources, "directus-container").inputs.envs)).toContain("PROJECT_OWNER=owner@trm.dev");
+    expect(portainer.env).toContainEqual({ name: "PROJECT_OWNER", value: "owner@trm.dev" });
+    expect(await outputValue(run.program.directusUrl)).toBe("http://127.0.0.1:18055");
+  });
+
   it("names dev and ci resources apart so both stacks coexist on one Docker host", async () => {
     const ci = await runProgram("ci");
     await outputValue(ci.program.portainerStack.compose);
@@ -287,6 +311,39 @@ describe("the Pulumi program (mocks)", () => {
     expect(byType(ci.resources, "command:local:Command")).toHaveLength(0);
   });
 });
+
+/**
+ * Compares each Pulumi container's inputs with its compose service, ${VAR}s substituted from the
+ * env list as compose does: env (names and values), healthcheck, volumes, published ports, init,
+ * restart. The compose leaves the database port closed (only the program's host-side steps use it).
+ */
+function expectSameServices(resources: Recorded[], portainer: { compose: string; env: { name: string; value: string }[] }, prefix: string) {
+  const values = new Map(portainer.env.map((e) => [e.name, e.value]));
+  const interpolate = (text: string) => text.replace(/\$\{(\w+)\}/g, (_, name: string) => values.get(name) ?? `<unset ${name}>`);
+  const compose = parse(portainer.compose).services;
+  for (const [service, container] of [["db", "database-container"], ["directus", "directus-container"]]) {
+    const inputs = one(resources, container).inputs;
+    const spec = compose[service];
+    const pulumiEnv = Object.fromEntries((plain(inputs.envs) as string[]).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+    const composeEnv = Object.fromEntries(Object.entries<string>(spec.environment).map(([k, v]) => [k, interpolate(v)]));
+    expect(Object.keys(pulumiEnv).sort(), `${service} env names`).toEqual(Object.keys(composeEnv).sort());
+    expect(pulumiEnv, `${service} env values`).toEqual(composeEnv);
+    const h = inputs.healthcheck;
+    expect(
+      { test: h.tests, interval: h.interval, timeout: h.timeout, retries: h.retries, start_period: h.startPeriod },
+      `${service} healthcheck`,
+    ).toEqual({ ...spec.healthcheck, test: spec.healthcheck.test.map(interpolate) });
+    expect(
+      inputs.volumes.map((v: { volumeName: string; containerPath: string }) => `${v.volumeName.replace(`${prefix}-`, "")}:${v.containerPath}`),
+      `${service} volumes`,
+    ).toEqual(spec.volumes);
+    const published = inputs.ports.map((p: { ip: string; external: number; internal: number }) => `${p.ip}:${p.external}:${p.internal}`);
+    expect(published, `${service} ports`).toEqual(service === "db" ? ["127.0.0.1:54320:5432"] : spec.ports);
+    expect(Boolean(inputs.init), `${service} init`).toBe(Boolean(spec.init));
+    expect(inputs.restart, `${service} restart`).toBe(spec.restart);
+  }
+  expect(compose.directus.depends_on).toEqual({ db: { condition: "service_healthy" } });
+}
 
 /** Seconds in a Go duration string such as "1h2m3s"; NaN when it is not one. */
 function parseGoDuration(text: string): number {

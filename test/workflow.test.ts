@@ -27,6 +27,9 @@ interface Step {
 const text = readFileSync(path.join(REPO_ROOT, ".gitea/workflows/build.yml"), "utf8");
 const workflow = parse(text);
 const steps: Step[] = workflow.jobs.build.steps;
+const promoteJob = workflow.jobs["promote-prod"];
+const promoteSteps: Step[] = promoteJob.steps;
+const PROMOTE = "promote-stage-to-prod";
 const pathFilters: string[] = workflow.on.push.paths;
 
 function step(name: string): Step {
@@ -160,15 +163,17 @@ describe("the Gitea workflow's steps", () => {
     const redeploy = step("Redeploy on Portainer");
     expect(push.id).toBe("push");
     expect(push.run).toContain('echo "image=$IMAGE:$GITHUB_SHA" >> "$GITHUB_OUTPUT"');
-    expect(redeploy.run).toBe('npm run portainer:stack -- --redeploy "$PUSHED_IMAGE"');
+    expect(redeploy.run).toBe('npm run portainer:stack -- --redeploy "$PUSHED_IMAGE" --health-timeout "$HEALTH_TIMEOUT"');
     expect(redeploy.env).toEqual({
       TRM_STACK: "stage",
       PUSHED_IMAGE: "${{ steps.push.outputs.image }}",
+      HEALTH_TIMEOUT: "${{ vars.PORTAINER_HEALTH_TIMEOUT || '300' }}",
       PORTAINER_URL: "${{ secrets.PORTAINER_URL }}",
       PORTAINER_API_KEY: "${{ secrets.PORTAINER_API_KEY }}",
       PORTAINER_ENDPOINT_ID: "${{ secrets.PORTAINER_ENDPOINT_ID }}",
       PORTAINER_STACK_NAME: "${{ vars.PORTAINER_STACK_NAME }}",
       PORTAINER_WEBHOOK_URL: "${{ secrets.PORTAINER_WEBHOOK_URL }}",
+      DIRECTUS_TOKEN: "${{ secrets.DIRECTUS_TOKEN }}",
     });
     // the stage stack config validates and renders a compose file Portainer can pull: no local build
     const compose = parse(renderTeamStack("stage").compose);
@@ -190,12 +195,68 @@ describe("the Gitea workflow's steps", () => {
   });
 
   it("never puts a secret on a command line or in the log", () => {
-    for (const s of steps) {
+    for (const s of [...steps, ...promoteSteps]) {
       expect(s.run ?? "", s.name).not.toMatch(/\$\{\{\s*secrets\./);
       expect(s.run ?? "", s.name).not.toMatch(/echo[^\n]*\$\{?[A-Z_]*(PASSWORD|TOKEN|SECRET|WEBHOOK|API_KEY)/);
     }
     const push = step("Push the image");
     expect(push.run).toContain("--password-stdin");
     expect(push.env?.REGISTRY_PASSWORD).toBe("${{ secrets.REGISTRY_PASSWORD }}");
+  });
+});
+
+describe("the promote-prod job (by hand: prod gets the image stage runs)", () => {
+  const promoteStep = () => {
+    const found = promoteSteps.find((s) => s.name === "Promote stage's Directus to prod");
+    if (!found) throw new Error(`.gitea/workflows/build.yml's promote-prod job has no step "Promote stage's Directus to prod"`);
+    return found;
+  };
+
+  it("runs only when started by hand with action promote-stage-to-prod, and then the build job does not", () => {
+    const input = workflow.on.workflow_dispatch.inputs.action;
+    expect(input).toMatchObject({ type: "choice", options: ["build", PROMOTE], default: "build" });
+    expect(promoteJob.if).toBe(`github.event_name == 'workflow_dispatch' && github.event.inputs.action == '${PROMOTE}'`);
+    expect(workflow.jobs.build.if).toBe(`github.event.inputs.action != '${PROMOTE}'`);
+    expect(Object.keys(workflow.jobs).sort()).toEqual(["build", "promote-prod"]);
+  });
+
+  it("builds, pushes and tests nothing: checkout, Node, npm ci, then the promotion", () => {
+    expect(promoteSteps.map((s) => s.uses ?? s.name)).toEqual(["actions/checkout@v4", "actions/setup-node@v4", "Install dependencies", "Promote stage's Directus to prod"]);
+    const runs = promoteSteps.map((s) => s.run ?? "").join("\n");
+    expect(runs).not.toMatch(/docker (build|push|tag)|build:image|pulumi -- (up|preview)/);
+    expect(promoteJob.needs).toBeUndefined();
+  });
+
+  it("redeploys prod (TRM_STACK=prod, its own PROD_ settings) with stage's running image, through the same health gate and seed", () => {
+    const promote = promoteStep();
+    expect(promote.run).toContain('npm run portainer:stack -- --promote --health-timeout "$HEALTH_TIMEOUT"');
+    expect(promote.env).toEqual({
+      TRM_STACK: "prod",
+      HEALTH_TIMEOUT: "${{ vars.PORTAINER_HEALTH_TIMEOUT || '300' }}",
+      // stage's Portainer: read only, for the image its stack runs
+      PORTAINER_URL: "${{ secrets.PORTAINER_URL }}",
+      PORTAINER_API_KEY: "${{ secrets.PORTAINER_API_KEY }}",
+      PORTAINER_ENDPOINT_ID: "${{ secrets.PORTAINER_ENDPOINT_ID }}",
+      PORTAINER_STACK_NAME: "${{ vars.PORTAINER_STACK_NAME }}",
+      PROD_PORTAINER_URL: "${{ secrets.PROD_PORTAINER_URL }}",
+      PROD_PORTAINER_API_KEY: "${{ secrets.PROD_PORTAINER_API_KEY }}",
+      PROD_PORTAINER_ENDPOINT_ID: "${{ secrets.PROD_PORTAINER_ENDPOINT_ID }}",
+      PROD_PORTAINER_STACK_NAME: "${{ vars.PROD_PORTAINER_STACK_NAME }}",
+      DIRECTUS_TOKEN: "${{ secrets.PROD_DIRECTUS_TOKEN }}",
+    });
+    // the prod stack config validates and renders a compose file Portainer can pull
+    const compose = parse(renderTeamStack("prod").compose);
+    for (const [name, service] of Object.entries<any>(compose.services)) {
+      expect(service.build, name).toBeUndefined();
+      expect(service.image, name).toMatch(/\//);
+    }
+  });
+
+  it("fails, naming the settings, when prod's Portainer settings are missing (a promotion asked for is never skipped)", async () => {
+    const unset = { PROD_PORTAINER_URL: "", PROD_PORTAINER_API_KEY: "", PROD_PORTAINER_ENDPOINT_ID: "", PROD_PORTAINER_STACK_NAME: "" };
+    const stage = { PORTAINER_URL: "https://stage-portainer.example", PORTAINER_API_KEY: "ptr_x", PORTAINER_ENDPOINT_ID: "1" };
+    const result = await runTsScript("scripts/portainer-stack.ts", ["--promote"], { ...unset, ...stage, TRM_STACK: "prod" });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/portainer: ERROR --promote needs stage's PORTAINER_URL, PORTAINER_API_KEY, PORTAINER_ENDPOINT_ID and prod's PROD_PORTAINER_URL, PROD_PORTAINER_API_KEY, PROD_PORTAINER_ENDPOINT_ID/);
   });
 });

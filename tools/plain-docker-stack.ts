@@ -1,11 +1,11 @@
 /**
- * The stack's two containers started with plain `docker run`, exactly as the Pulumi components
- * configure them (network alias db, PGDATA volume, TCP healthcheck, --init, the same env and
- * start-up script): the plain-Docker baseline of the stack benchmark, and the containers the
- * engine e2e runs the project's dynamic resources against (no provider plugin needed).
+ * The stack's two containers started with plain `docker run`, rendered from the same service
+ * description as the Pulumi components (lib/services.ts: env, healthcheck, volumes, ports, init,
+ * network alias, start order): the plain-Docker baseline of the stack benchmark, and the containers
+ * the engine e2e runs the project's dynamic resources against (no provider plugin needed).
  */
-import { DATABASE_ALIAS, PGDATA } from "../components/database";
-import { DIRECTUS_HEALTHCHECK } from "../lib/compose";
+import { DEFAULT_BIND_ADDRESS } from "../lib/stack-config";
+import { describeServices, resolveEnv, resolveHealthTest, type ServiceDescription, type Setting } from "../lib/services";
 import { docker as dockerCli, dockerOrThrow, waitHealthy } from "../scripts/lib/docker";
 
 export interface DockerStackOptions {
@@ -30,40 +30,64 @@ export interface DockerStack {
 const docker = (args: string[], allowFailure = false): string => (allowFailure ? dockerCli(args).stdout : dockerOrThrow(args));
 
 export function startDockerStack(o: DockerStackOptions): DockerStack {
-  const names = { net: `${o.prefix}-net`, data: `${o.prefix}-pgdata`, uploads: `${o.prefix}-uploads`, db: `${o.prefix}-db`, directus: `${o.prefix}-directus` };
+  const services = describeServices({
+    directusImage: o.directusImage,
+    database: { image: o.databaseImage, name: "directus", user: "directus", password: o.dbPassword, hostPort: o.dbPort },
+    directus: {
+      hostPort: o.directusPort,
+      bindAddress: DEFAULT_BIND_ADDRESS,
+      publicUrl: `http://localhost:${o.directusPort}`,
+      adminEmail: o.adminEmail,
+      adminPassword: o.adminPassword,
+      key: "k".repeat(32),
+      secret: "s".repeat(32),
+      schemaApplyMode: "apply",
+      schemaAllowDeletions: false,
+    },
+  });
+  const net = `${o.prefix}-net`;
+  const all = [services.db, services.directus];
   const remove = () => {
-    docker(["rm", "-f", names.directus, names.db], true);
-    docker(["network", "rm", names.net], true);
-    docker(["volume", "rm", names.data, names.uploads], true);
+    docker(["rm", "-f", ...all.map((s) => `${o.prefix}-${s.name}`)], true);
+    docker(["network", "rm", net], true);
+    docker(["volume", "rm", ...all.flatMap((s) => s.volumes.map((v) => `${o.prefix}-${v.volume}`))], true);
   };
   remove();
   const started = Date.now();
-  docker(["network", "create", names.net]);
-  docker([
-    "run", "-d", "--name", names.db, "--network", names.net, "--network-alias", DATABASE_ALIAS,
-    "-v", `${names.data}:${PGDATA}`, "-p", `127.0.0.1:${o.dbPort}:5432`,
-    "-e", "POSTGRES_DB=directus", "-e", "POSTGRES_USER=directus", "-e", `POSTGRES_PASSWORD=${o.dbPassword}`,
-    "-e", `PGDATA=${PGDATA}`, "-e", "TIMESCALEDB_TELEMETRY=off",
-    "--health-cmd", "pg_isready -h 127.0.0.1 -U directus -d directus", "--health-interval", "2s", "--health-retries", "5", "--health-start-period", "300s",
-    o.databaseImage,
-  ]);
-  waitHealthy(names.db, 300);
-  docker([
-    "run", "-d", "--init", "--name", names.directus, "--network", names.net,
-    "-v", `${names.uploads}:/directus/uploads`, "-p", `127.0.0.1:${o.directusPort}:8055`,
-    "-e", "DB_CLIENT=pg", "-e", `DB_HOST=${DATABASE_ALIAS}`, "-e", "DB_PORT=5432", "-e", "DB_DATABASE=directus", "-e", "DB_USER=directus",
-    "-e", `DB_PASSWORD=${o.dbPassword}`, "-e", `KEY=${"k".repeat(32)}`, "-e", `SECRET=${"s".repeat(32)}`,
-    "-e", `ADMIN_EMAIL=${o.adminEmail}`, "-e", `ADMIN_PASSWORD=${o.adminPassword}`,
-    "-e", `PUBLIC_URL=http://localhost:${o.directusPort}`, "-e", "TELEMETRY=false",
-    "--health-cmd", DIRECTUS_HEALTHCHECK.slice(1).map((a) => (a.includes(" ") ? `'${a.replace(/'/g, "'\\''")}'` : a)).join(" "),
-    "--health-interval", "3s", "--health-retries", "5", "--health-start-period", "600s",
-    o.directusImage,
-  ]);
-  waitHealthy(names.directus, 600);
+  docker(["network", "create", net]);
+  for (const service of all) {
+    docker(dockerRunArgs(service, services.settings, o.prefix, net));
+    waitHealthy(`${o.prefix}-${service.name}`, service.healthcheck.startPeriodSeconds);
+  }
   return {
     directusUrl: `http://127.0.0.1:${o.directusPort}`,
     db: { host: "127.0.0.1", port: o.dbPort, database: "directus", user: "directus", password: o.dbPassword },
     secondsToHealthy: Math.round((Date.now() - started) / 100) / 10,
     remove,
   };
+}
+
+/**
+ * `docker run -d` arguments of a service, every port published (the e2e runs the host-side steps).
+ * No restart policy: a container that crashes should fail the run at once, not loop.
+ */
+export function dockerRunArgs(service: ServiceDescription, settings: Setting<string>[], prefix: string, network: string): string[] {
+  const h = service.healthcheck;
+  return [
+    "run", "-d", "--name", `${prefix}-${service.name}`, "--network", network,
+    ...service.aliases.flatMap((alias) => ["--network-alias", alias]),
+    ...(service.init ? ["--init"] : []),
+    ...service.volumes.flatMap((v) => ["-v", `${prefix}-${v.volume}:${v.target}`]),
+    ...service.ports.flatMap((p) => ["-p", `${p.hostIp}:${p.hostPort}:${p.containerPort}`]),
+    ...resolveEnv(service, settings).flatMap((e) => ["-e", `${e.name}=${e.value}`]),
+    "--health-cmd", shellWords(resolveHealthTest(service, settings).slice(1)),
+    "--health-interval", `${h.intervalSeconds}s`, "--health-timeout", `${h.timeoutSeconds}s`,
+    "--health-retries", String(h.retries), "--health-start-period", `${h.startPeriodSeconds}s`,
+    service.image,
+  ];
+}
+
+/** `docker run --health-cmd` takes one shell command line: the exec form's arguments, quoted. */
+function shellWords(args: string[]): string {
+  return args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(" ");
 }
