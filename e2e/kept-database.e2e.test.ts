@@ -13,7 +13,7 @@ import { docker, dockerOrThrow } from "../scripts/lib/docker";
 import { AdoptionError, bringKeptDatabaseToSecrets, type KeptDatabase } from "../scripts/lib/kept-database";
 import { ensureDocker, ensureImages, stackImages } from "../scripts/lib/machine";
 
-const PREFIX = "trm-h4kept";
+const PREFIX = "trm-e2e-kept";
 const names = { db: `${PREFIX}-db`, data: `${PREFIX}-pgdata`, directus: `${PREFIX}-directus` };
 const log = (line: string) => console.log(`kept-database: ${line}`);
 const [databaseImage, directusImage] = stackImages("dev");

@@ -6,10 +6,10 @@
  * the project's Directus image, healthy, and seeds it through publicUrl; a second redeploy writes
  * nothing; then an image whose start-up fails at step 1/5 is rolled back to the good one, healthy.
  * Needs Docker and the images (the stand-ins where no registry answers): it fails without them.
- * Everything it starts is named trm-h1b-* and removed afterwards.
+ * Everything it starts is named trm-e2e-rollout-* and removed afterwards.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -19,9 +19,9 @@ import { RolloutError } from "../lib/portainer";
 import { redeploy, type RedeployDeps } from "../scripts/portainer-stack";
 import { teamSettings } from "../scripts/render-portainer-compose";
 import { FakePortainer } from "../test/support/fake-portainer";
-import { REPO_ROOT, run, seconds } from "./support";
+import { projectCopy, run, seconds } from "./support";
 
-const PREFIX = "trm-h1b";
+const PREFIX = "trm-e2e-rollout";
 const GOOD = `${PREFIX}-directus:good`;
 const BROKEN = `${PREFIX}-directus:broken-step1`;
 const STACK = `${PREFIX}-rollout`;
@@ -41,25 +41,13 @@ function requireDocker(): void {
   if (db.status !== 0) throw new Error(`this suite needs ${DEFAULT_DATABASE_IMAGE} (where no registry answers: bash offline/standins/build.sh)`);
 }
 
-/** The working tree's files (tracked and new, as git lists them; those deleted in the tree left out), node_modules linked. */
-function treeCopy(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), `${PREFIX}-project-`));
-  const files = execFileSync("git", ["ls-files", "-co", "--exclude-standard"], { cwd: REPO_ROOT, encoding: "utf8" }).trim().split("\n");
-  for (const file of files.filter((f) => existsSync(path.join(REPO_ROOT, f)))) {
-    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
-    cpSync(path.join(REPO_ROOT, file), path.join(dir, file));
-  }
-  symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(dir, "node_modules"));
-  return dir;
-}
-
 /** The project's image, and one FROM it whose pre-schema migrations fail (start-up step 1/5). */
 function buildImages(): void {
-  project = treeCopy();
+  project = projectCopy();
   run("npm", ["run", "--silent", "build:image"], { cwd: project });
   run("docker", ["build", "-q", "-t", GOOD, "."], { cwd: project, env: { ...process.env, DOCKER_BUILDKIT: "0" } });
   const broken = mkdtempSync(path.join(os.tmpdir(), `${PREFIX}-broken-`));
-  writeFileSync(path.join(broken, "999_broken.sql"), "SELECT * FROM trm_h1b_no_such_table;\n");
+  writeFileSync(path.join(broken, "999_broken.sql"), "SELECT * FROM trm_rollout_no_such_table;\n");
   writeFileSync(path.join(broken, "Dockerfile"), `FROM ${GOOD}\nCOPY --chown=node:node 999_broken.sql /directus/trm/db-init/999_broken.sql\n`);
   run("docker", ["build", "-q", "-t", BROKEN, "."], { cwd: broken, env: { ...process.env, DOCKER_BUILDKIT: "0" } });
   rmSync(broken, { recursive: true, force: true });
@@ -81,10 +69,10 @@ function deps(): RedeployDeps {
     digestOf: (image) => image,
     readConfig: async (stack) => ({
       ...teamSettings(stack),
-      adminPassword: "Rally-h1b-Xy7q-2026",
-      dbPassword: "trm-h1b-db-password",
-      directusKey: "trm-h1b-key-".padEnd(40, "k"),
-      directusSecret: "trm-h1b-secret-".padEnd(40, "s"),
+      adminPassword: "Rally-e2e-Xy7q-2026",
+      dbPassword: "trm-e2e-db-password",
+      directusKey: "trm-e2e-key-".padEnd(40, "k"),
+      directusSecret: "trm-e2e-secret-".padEnd(40, "s"),
       directusPort: String(directusPort),
       publicUrl: `http://127.0.0.1:${directusPort}`,
     }),
@@ -153,7 +141,7 @@ describe("the health-gated redeploy against real containers (docker compose v2.2
     expect(error.message).toMatch(new RegExp(`^Directus ${BROKEN} did not become healthy \\(.*\\); start-up failed at step 1/5 pre-schema migrations \\(exit \\d+\\)`));
     expect(error.message).toMatch(new RegExp(`Rolled back: stack ${STACK} runs Directus ${GOOD} again, healthy$`));
     expect(lines).toContainEqual(expect.stringContaining("[trm-startup] FAILED at step 1/5 pre-schema migrations"));
-    expect(lines).toContainEqual(expect.stringContaining("trm_h1b_no_such_table"));
+    expect(lines).toContainEqual(expect.stringContaining("trm_rollout_no_such_table"));
     expect(directusContainers()).toEqual([expect.stringMatching(new RegExp(`^${GOOD} Up .*\\(healthy\\)$`))]);
     const accepted = /accepted the update of .* in ([\d.]+) s/.exec(lines.join("\n"));
     const rolledBack = /rolled back: Directus .* healthy ([\d.]+) s after the rollback started/.exec(lines.join("\n"));

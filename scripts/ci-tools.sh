@@ -7,7 +7,7 @@ set -euo pipefail
 ACTIONLINT_VERSION=v1.7.12
 COMPOSE_VERSION=v2.29.2
 root="$(cd "$(dirname "$0")/.." && pwd)"
-key="actionlint-${ACTIONLINT_VERSION}_compose-${COMPOSE_VERSION}_compose-check-$(sha256sum "$root"/tools/compose-check/{main.go,go.mod,go.sum} | sha256sum | cut -c1-12)"
+key="actionlint-${ACTIONLINT_VERSION}_compose-${COMPOSE_VERSION}_compose-check-$(cd "$root/tools/compose-check" && sha256sum main.go go.mod go.sum | sha256sum | cut -c1-12)"
 bin="${TRM_CACHE_DIR:-$HOME/.cache/trm}/ci-tools/$key"
 export GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0
 

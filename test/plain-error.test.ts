@@ -19,3 +19,15 @@ describe("errors leaving a dynamic provider", () => {
     expect(plainError("socket hang up").message).toBe("socket hang up");
   });
 });
+
+describe("errors leaving a dynamic provider, when the answer was not Directus's JSON", () => {
+  it("name the status and the body of an SDK error with an empty message (a proxy's 502, an HTML page)", () => {
+    const sdk = Object.assign(new Error(""), { name: "RequestError", response: { status: 502, statusText: "Bad Gateway" }, errors: "<html>upstream down</html>" });
+    expect(plainError(sdk).message).toBe("Directus answered 502 Bad Gateway: <html>upstream down</html>");
+  });
+
+  it("never print [object Object]", () => {
+    expect(plainError({ reason: "socket closed" }).message).toBe('{"reason":"socket closed"}');
+    expect(plainError(new TypeError("")).message).toBe("TypeError");
+  });
+});

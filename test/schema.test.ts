@@ -5,7 +5,6 @@
  * scenario at the end has its own database and Directus.
  */
 import {
-  createCollection,
   createField,
   createItem,
   createUser,
@@ -22,6 +21,7 @@ import os from "node:os";
 import path from "node:path";
 import YAML from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createHandMadeCollection } from "./support/hand-made";
 import { dbEnv } from "../lib/db/settings";
 import { runMigrations } from "../lib/migrations/runner";
 import { applySchema, DirectusCliError, type ApplySchemaOptions } from "../lib/schema/directus-cli";
@@ -312,18 +312,7 @@ describe("schema:snapshot", () => {
 describe("the destructive guard", () => {
   beforeAll(async () => {
     // Admin-UI changes that were never captured into schema.yaml: a collection and a field, with data.
-    await client.request(
-      createCollection({
-        collection: "scratch_notes",
-        meta: { icon: "sticky_note_2" },
-        schema: {},
-        fields: [
-          { field: "id", type: "uuid", meta: { special: ["uuid"], hidden: true }, schema: { is_primary_key: true } },
-          { field: "body", type: "text", meta: { interface: "input-multiline" }, schema: {} },
-        ],
-      } as never),
-    );
-    await client.request(createItem("scratch_notes", { body: "call the timekeepers" }));
+    await createHandMadeCollection(client, "scratch_notes");
     await client.request(createField("organizations", { field: "website", type: "string", meta: { interface: "input" }, schema: {} } as never));
     await query("UPDATE organizations SET website = 'https://www.rallyalbania.org'");
   });

@@ -3,13 +3,14 @@
  * the real Directus 11.17.4 runtime (its folder mirrors the image's /directus, pm2-runtime included)
  * and PostgreSQL 16, with the bundled runner from `npm run build:image`.
  */
-import { createCollection, createField, createItem, deleteField, readCollections, readItems, updateRelation } from "@directus/sdk";
+import { createField, createItem, deleteField, readCollections, readItems, updateRelation } from "@directus/sdk";
 import { spawn, type ChildProcess } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parse, stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createHandMadeCollection } from "./support/hand-made";
 import { buildImageBundle, IMAGE_BUNDLE_DIR } from "../lib/build/image-bundle";
 import { newClient } from "../lib/db/client";
 import { dbEnv, type DbSettings } from "../lib/db/settings";
@@ -335,18 +336,7 @@ describe("the image start-up script", () => {
     try {
       await healthy(first);
       const client = await admin(first);
-      await client.request(
-        createCollection({
-          collection: "hand_notes",
-          meta: { icon: "sticky_note_2" },
-          schema: {},
-          fields: [
-            { field: "id", type: "uuid", meta: { special: ["uuid"], hidden: true }, schema: { is_primary_key: true } },
-            { field: "body", type: "text", meta: { interface: "input-multiline" }, schema: {} },
-          ],
-        } as never),
-      );
-      await client.request(createItem("hand_notes", { body: "call the timekeepers" }));
+      await createHandMadeCollection(client, "hand_notes");
     } finally {
       await stop(first);
     }
