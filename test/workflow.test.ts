@@ -175,12 +175,7 @@ describe("the Gitea workflow's steps", () => {
       PORTAINER_WEBHOOK_URL: "${{ secrets.PORTAINER_WEBHOOK_URL }}",
       DIRECTUS_TOKEN: "${{ secrets.DIRECTUS_TOKEN }}",
     });
-    // the stage stack config validates and renders a compose file Portainer can pull: no local build
-    const compose = parse(renderTeamStack("stage").compose);
-    for (const [name, service] of Object.entries<any>(compose.services)) {
-      expect(service.build, name).toBeUndefined();
-      expect(service.image, name).toMatch(/\//);
-    }
+    expectComposePortainerCanPull("stage");
   });
 
   it("says so and passes when no Portainer setting is given (Gitea passes a missing secret as \"\")", async () => {
@@ -244,12 +239,7 @@ describe("the promote-prod job (by hand: prod gets the image stage runs)", () =>
       PROD_PORTAINER_STACK_NAME: "${{ vars.PROD_PORTAINER_STACK_NAME }}",
       DIRECTUS_TOKEN: "${{ secrets.PROD_DIRECTUS_TOKEN }}",
     });
-    // the prod stack config validates and renders a compose file Portainer can pull
-    const compose = parse(renderTeamStack("prod").compose);
-    for (const [name, service] of Object.entries<any>(compose.services)) {
-      expect(service.build, name).toBeUndefined();
-      expect(service.image, name).toMatch(/\//);
-    }
+    expectComposePortainerCanPull("prod");
   });
 
   it("fails, naming the settings, when prod's Portainer settings are missing (a promotion asked for is never skipped)", async () => {
@@ -260,3 +250,12 @@ describe("the promote-prod job (by hand: prod gets the image stage runs)", () =>
     expect(result.stderr).toMatch(/portainer: ERROR --promote needs stage's PORTAINER_URL, PORTAINER_API_KEY, PORTAINER_ENDPOINT_ID and prod's PROD_PORTAINER_URL, PROD_PORTAINER_API_KEY, PROD_PORTAINER_ENDPOINT_ID/);
   });
 });
+
+/** The stack config validates and renders a compose file Portainer can pull: registry images, no local build. */
+function expectComposePortainerCanPull(stack: string): void {
+  const compose = parse(renderTeamStack(stack).compose);
+  for (const [name, service] of Object.entries<any>(compose.services)) {
+    expect(service.build, name).toBeUndefined();
+    expect(service.image, name).toMatch(/\//);
+  }
+}
