@@ -2,10 +2,11 @@
  * The seed at event scale through the real Pulumi engine: a program with only the DirectusSeed
  * resource (as index.ts declares it), run inline through the Automation API with the project's
  * Pulumi CLI (offline/pulumi-toolchain.sh builds it; the dynamic provider needs no plugin) against
- * a Directus you give, with a local file backend. Measures the first `up`, a no-op `up`, and the
- * state file's size, and writes them into bench/results/seed.json under `engine`.
- *   DIRECTUS_URL=... DIRECTUS_ADMIN_EMAIL=... DIRECTUS_ADMIN_PASSWORD=... PULUMI_BIN=<dir> \
- *     npx tsx bench/seed-engine-bench.ts <entries>
+ * a fresh Directus 11.17.4 on PostgreSQL 16 (tools/harness; or the one DIRECTUS_URL,
+ * DIRECTUS_ADMIN_EMAIL and DIRECTUS_ADMIN_PASSWORD name), with a local file backend. Measures the
+ * first `up`, a no-op `up`, and the state file's size, and writes them into bench/results/seed.json
+ * under `engine`.
+ *   PULUMI_BIN=$(bash offline/pulumi-toolchain.sh)/pulumi npx tsx bench/seed-engine-bench.ts [entries]
  */
 import * as pulumi from "@pulumi/pulumi";
 import { LocalWorkspace, PulumiCommand } from "@pulumi/pulumi/automation";
@@ -14,6 +15,9 @@ import os from "node:os";
 import path from "node:path";
 import { DirectusSeed } from "../components/seed";
 import { loadSeedFile } from "../lib/seed/data";
+import { startDirectusWithSchema } from "../tools/harness/directus";
+import prepareMachine from "../tools/harness/machine-setup";
+import { startPostgres } from "../tools/harness/postgres";
 import { writeSeedFile } from "./make-seed";
 
 const RESULTS = path.join(__dirname, "results", "seed.json");
@@ -24,10 +28,38 @@ function stateFiles(dir: string): string[] {
     .map((entry) => path.join(entry.parentPath, entry.name));
 }
 
+interface Target {
+  url: string;
+  email: string;
+  password: string;
+}
+
+/** The Directus named by the environment, or a throwaway one with the project's schema. */
+async function withDirectus(run: (target: Target) => Promise<void>): Promise<void> {
+  const { DIRECTUS_URL: url, DIRECTUS_ADMIN_EMAIL: email, DIRECTUS_ADMIN_PASSWORD: password } = process.env;
+  if (url && email && password) return run({ url, email, password });
+  prepareMachine();
+  const pg = await startPostgres();
+  try {
+    const { directus } = await startDirectusWithSchema(pg);
+    try {
+      await run({ url: directus.url, email: directus.adminEmail, password: directus.adminPassword });
+    } finally {
+      await directus.stop();
+    }
+  } finally {
+    await pg.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const entries = Number(process.argv[2] ?? 10000);
-  const { DIRECTUS_URL: url, DIRECTUS_ADMIN_EMAIL: email, DIRECTUS_ADMIN_PASSWORD: password, PULUMI_BIN: bin } = process.env;
-  if (!url || !email || !password || !bin) throw new Error("set DIRECTUS_URL, DIRECTUS_ADMIN_EMAIL, DIRECTUS_ADMIN_PASSWORD and PULUMI_BIN");
+  const bin = process.env.PULUMI_BIN;
+  if (!bin) throw new Error("set PULUMI_BIN to the pulumi binary: PULUMI_BIN=$(bash offline/pulumi-toolchain.sh)/pulumi");
+  await withDirectus((target) => bench(entries, bin, target));
+}
+
+async function bench(entries: number, bin: string, { url, email, password }: Target): Promise<void> {
   const work = mkdtempSync(path.join(os.tmpdir(), "trm-seed-engine-"));
   const seedFile = path.join(work, `event-${entries}.yaml`);
   await writeSeedFile(entries, seedFile);

@@ -8,7 +8,7 @@
  * a field with dropdown choices takes only those (Directus leaves that to the admin UI).
  * test/seed-parity.test.ts proves all of it against a real Directus.
  */
-import { validatePayload } from "@directus/utils";
+import { generateJoi, injectFunctionResults } from "@directus/utils";
 import Joi from "joi";
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
@@ -180,10 +180,47 @@ function emailProblems(value: string): string[] {
 /** The field's validation rule, exactly as Directus evaluates it. */
 function validationProblems(rule: FieldRule, value: Scalar): string[] {
   if (!rule.validation) return [];
-  const errors = validatePayload(rule.validation as never, { [rule.field]: value });
+  const errors = compiledValidation(rule)({ [rule.field]: value });
   if (errors.length === 0) return [];
   const reason = errors.flatMap((e) => e.details.map((d) => d.message)).join("; ");
   return [`fails its validation rule: ${rule.validationMessage ?? reason}`];
+}
+
+type Filter = Record<string, unknown>;
+type PayloadCheck = (payload: Record<string, unknown>) => Joi.ValidationError[];
+const compiledRules = new WeakMap<FieldRule, PayloadCheck>();
+
+function compiledValidation(rule: FieldRule): PayloadCheck {
+  let check = compiledRules.get(rule);
+  if (!check) compiledRules.set(rule, (check = compileFilter(rule.validation!)));
+  return check;
+}
+
+/**
+ * `@directus/utils`' validatePayload, with each leaf's Joi schema built once instead of per value
+ * (building it is most of the cost: 80,000 values for a 10,000-entry seed). Same walk: `_and`
+ * collects every branch's errors, `_or` passes when one branch does and else reports them all.
+ */
+function compileFilter(filter: Filter): PayloadCheck {
+  const [operator] = Object.keys(filter);
+  if (operator === "_and" || operator === "_or") {
+    const branches = (filter[operator] as Filter[]).map(compileFilter);
+    if (operator === "_and") return (payload) => branches.flatMap((branch) => branch(payload));
+    return (payload) => {
+      const swallowed: Joi.ValidationError[] = [];
+      for (const branch of branches) {
+        const errors = branch(payload);
+        if (errors.length === 0) return [];
+        swallowed.push(...errors);
+      }
+      return swallowed;
+    };
+  }
+  const schema = generateJoi(filter as never);
+  return (payload) => {
+    const { error } = schema.validate(injectFunctionResults(payload, filter as never), { abortEarly: false });
+    return error ? [error] : [];
+  };
 }
 
 function duplicateProblems(collection: CollectionName, rule: FieldRule, items: [string, ItemValues][]): RuleProblem[] {
