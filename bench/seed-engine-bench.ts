@@ -6,7 +6,7 @@
  * DIRECTUS_ADMIN_EMAIL and DIRECTUS_ADMIN_PASSWORD name), with a local file backend. Measures the
  * first `up`, a no-op `up`, and the state file's size, and writes them into bench/results/seed.json
  * under `engine`.
- *   PULUMI_BIN=$(bash offline/pulumi-toolchain.sh)/pulumi npx tsx bench/seed-engine-bench.ts [entries]
+ *   PULUMI_BIN=$(bash offline/pulumi-toolchain.sh) npx tsx bench/seed-engine-bench.ts [entries]
  */
 import * as pulumi from "@pulumi/pulumi";
 import { LocalWorkspace, PulumiCommand } from "@pulumi/pulumi/automation";
@@ -55,7 +55,7 @@ async function withDirectus(run: (target: Target) => Promise<void>): Promise<voi
 async function main(): Promise<void> {
   const entries = Number(process.argv[2] ?? 10000);
   const bin = process.env.PULUMI_BIN;
-  if (!bin) throw new Error("set PULUMI_BIN to the pulumi binary: PULUMI_BIN=$(bash offline/pulumi-toolchain.sh)/pulumi");
+  if (!bin) throw new Error("set PULUMI_BIN to the Pulumi CLI's bin folder: PULUMI_BIN=$(bash offline/pulumi-toolchain.sh)");
   await withDirectus((target) => bench(entries, bin, target));
 }
 

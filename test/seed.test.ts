@@ -228,7 +228,11 @@ describe("seeding Rally Albania 2026 into Directus 11.17.4", () => {
     expect((await rowCounts()).entries).toBe(2); // 301 and the hand-made #7
   });
 
-  it("survives Pulumi's closure serialization: the provider runs under plain Node against this Directus", async () => {
+  // ts-node: the language host and the npm scripts that drive Pulumi; tsx: the benches and CLIs.
+  it.each([
+    ["ts-node", ["-r", "ts-node/register/transpile-only"]],
+    ["tsx", ["--import", "tsx"]],
+  ])("survives Pulumi's closure serialization of a program loaded by %s: the provider runs under plain Node against this Directus", async (_loader, loaderArgs) => {
     const client = await countingClient();
     const token = `seed-check-${Date.now()}-token`;
     await client.request(updateMe({ token }));
@@ -240,7 +244,7 @@ describe("seeding Rally Albania 2026 into Directus 11.17.4", () => {
     // async: a blocked event loop would keep the client's idle socket after Directus closed it
     const { stdout: output } = await promisify(execFile)(
       process.execPath,
-      ["-r", "ts-node/register/transpile-only", "scripts/check-seed-provider-serialization.ts", stack.directus.url, token, smallFile],
+      [...loaderArgs, "scripts/check-seed-provider-serialization.ts", stack.directus.url, token, smallFile],
       { cwd: REPO_ROOT, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } },
     );
     const report = JSON.parse(output.trim().split("\n").pop()!);

@@ -4,15 +4,17 @@
  * peaked at ~600 MB RSS without these; collecting where a phase's garbage is known to be dead keeps
  * the peak near the largest phase. Costs ~0.1-0.3 s each on a heap of that size.
  */
-import v8 from "node:v8";
-import vm from "node:vm";
+// Named imports: a default import of a builtin does not survive Pulumi's closure serialization of
+// the seed provider when the program runs under tsx (esbuild's interop object loses `default`).
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 
 let gc: (() => void) | undefined;
 
 export function collectGarbage(): void {
   if (!gc) {
-    v8.setFlagsFromString("--expose-gc");
-    gc = vm.runInNewContext("gc") as () => void;
+    setFlagsFromString("--expose-gc");
+    gc = runInNewContext("gc") as () => void;
   }
   gc();
 }
