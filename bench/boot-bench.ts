@@ -12,7 +12,9 @@
  *   npx tsx bench/boot-bench.ts [runs=3] [--label NAME] [--image TAG]
  * writes bench/results/boot.json (one entry per label); --image measures that image as "ours" instead of
  * building this checkout (to measure an earlier build again under the same conditions).
- * Targets: warm restart ≤ 1.3x upstream's, first boot ≤ 1.6x.
+ * Targets: warm restart ≤ 1.3x upstream's, first boot ≤ 1.0x (issue #27; it was 1.6x).
+ * Ours runs steps 2 and 3 in one process: "2 bootstrap" is from its start (Directus loaded once) to
+ * the 3/5 line it prints, "3 schema" the rest of it.
  */
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -35,7 +37,7 @@ const LABEL = option("--label") ?? "current";
 const OUR_IMAGE = option("--image") ?? "trm-directus:bootbench";
 const PREFIX = "trm-bootbench";
 const HEALTH_TIMEOUT_MS = 300_000;
-const TARGETS = { warmRestart: 1.3, firstBoot: 1.6 };
+const TARGETS = { warmRestart: 1.3, firstBoot: 1.0 };
 
 const log = (line: string) => console.log(`bench: ${line}`);
 const round = (seconds: number) => Math.round(seconds * 100) / 100;
@@ -284,6 +286,7 @@ async function main(): Promise<void> {
     runs: RUNS,
     images: { upstream: `${upstreamImage} (${sources[upstreamImage]})`, ours: OUR_IMAGE, database: `${databaseImage} (${sources[databaseImage]})` },
     loadAverageAtStart: round(load),
+    loadAverageAtEnd: round(os.loadavg()[0]),
     cores: os.cpus().length,
     measured: "first boot: docker run → /server/health 200; warm restart: docker start after docker stop → 200 (stop not counted)",
     ...summary,

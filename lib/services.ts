@@ -112,6 +112,16 @@ export interface ServicesConfig<S> {
 /** First boot runs migrations, bootstrap and the schema apply before Directus answers: 60-90 s seen. */
 const DIRECTUS_FIRST_BOOT_SECONDS = 600;
 const DATABASE_FIRST_BOOT_SECONDS = 300;
+/**
+ * Seconds between checks. A container counts as healthy only at a check, so everything waiting on it
+ * (`pulumi up`, compose's depends_on, the scripts) waits up to one interval past the moment it is
+ * ready. Docker ≥ 25 could probe faster only during the start period (`start_interval`); the engines
+ * here (20.10) and Portainer's hosts may be older, so one interval serves both: short enough that a
+ * first boot is seen within ~1 s, long enough that the probes (each a `docker exec`: a new process in
+ * the container) stay a small steady cost. pg_isready is cheap; the Directus probe starts Node.
+ */
+const DATABASE_CHECK_INTERVAL_SECONDS = 1;
+const DIRECTUS_CHECK_INTERVAL_SECONDS = 2;
 
 export function describeServices<S>(config: ServicesConfig<S>): Services<S> {
   const { database: db, directus: d } = config;
@@ -146,7 +156,7 @@ export function describeServices<S>(config: ServicesConfig<S>): Services<S> {
     // Over TCP: during first boot the init-time temporary server answers on the socket only.
     healthcheck: {
       test: ["CMD", "pg_isready", "-h", "127.0.0.1", "-U", ref("DB_USER"), "-d", ref("DB_DATABASE")],
-      intervalSeconds: 2,
+      intervalSeconds: DATABASE_CHECK_INTERVAL_SECONDS,
       timeoutSeconds: 5,
       retries: 5,
       startPeriodSeconds: DATABASE_FIRST_BOOT_SECONDS,
@@ -173,7 +183,7 @@ export function describeServices<S>(config: ServicesConfig<S>): Services<S> {
     ]),
     healthcheck: {
       test: DIRECTUS_HEALTHCHECK,
-      intervalSeconds: 3,
+      intervalSeconds: DIRECTUS_CHECK_INTERVAL_SECONDS,
       timeoutSeconds: 5,
       retries: 5,
       startPeriodSeconds: DIRECTUS_FIRST_BOOT_SECONDS,

@@ -191,7 +191,8 @@ describe("the image start-up script", () => {
       const markers = b.output().match(/\[trm-startup\] ==> \d\/5/g);
       expect(markers).toEqual(["[trm-startup] ==> 1/5", "[trm-startup] ==> 2/5", "[trm-startup] ==> 3/5", "[trm-startup] ==> 4/5", "[trm-startup] ==> 5/5"]);
       expect(b.output()).toContain("db-init complete: 3 applied, 0 skipped");
-      expect(b.output()).toContain("bootstrap: running `directus bootstrap` (Directus is not installed on this database)");
+      expect(b.output()).toContain("bootstrap: running Directus's bootstrap, in the Directus process the schema step goes on with (Directus is not installed on this database)");
+      expect(b.output()).toContain("Adding first admin user..."); // Directus's own bootstrap lines, relayed
       expect(b.output()).toContain("schema: applied schema.yaml");
       expect(b.output()).toContain("db-init complete: 8 applied, 0 skipped");
     } finally {
@@ -373,7 +374,7 @@ describe("the image start-up script", () => {
     const upgraded = await boot({ MIGRATIONS_PATH: migrations });
     try {
       await healthy(upgraded);
-      expect(upgraded.output()).toContain("bootstrap: running `directus bootstrap` (1 of its migrations are not applied, e.g. 20990101A)");
+      expect(upgraded.output()).toContain("bootstrap: running Directus's bootstrap, in the Directus process the schema step goes on with (1 of its migrations are not applied, e.g. 20990101A)");
       expect(await tableExists("trm_bootstrap_probe")).toBe(true);
     } finally {
       await stop(upgraded);
@@ -405,6 +406,33 @@ describe("the image start-up script", () => {
     expect(shown).toContain("the Directus container trm-dev-directus is not starting (restarting, 2 restarts, exit code 3): its start-up failed at step 1/5 pre-schema migrations (exit 3).");
     expect(shown).toMatch(/ {2}\| .*SQL error in 004_broken\.sql:2:1/);
     expect(shown).toContain("next: the migrations step failed: a SQL error names file:line:column");
+  }, BOOT_TIMEOUT_MS);
+
+  it("a bad schema setting stops at step 3/5 before bootstrap touches a fresh database", async () => {
+    const fresh = await pg.createDatabase("bad_setting");
+    const b = await boot({ ...dbEnv(fresh), SCHEMA_APPLY_MODE: "yolo" });
+    expect(await b.exit).toBe(1);
+    const lines = b.output().trim().split("\n");
+    expect(lines.at(-2)).toContain('schema: ERROR SCHEMA_APPLY_MODE must be one of apply, dry-run, skip, got "yolo"');
+    expect(lines.at(-1)).toContain("FAILED at step 3/5 schema (exit 1): Directus was not started");
+    expect((await pg.query<{ t: string | null }>(fresh, "SELECT to_regclass('directus_collections')::text AS t"))[0].t).toBeNull();
+  }, BOOT_TIMEOUT_MS);
+
+  it("a failing bootstrap stops at step 2/5 with Directus's error, the schema step never begun", async () => {
+    const fresh = await pg.createDatabase("bad_bootstrap");
+    const migrations = path.join(work, "failing-directus-migrations");
+    mkdirSync(migrations, { recursive: true });
+    writeFileSync(
+      path.join(migrations, "20990101B-trm-failing-probe.js"),
+      "module.exports = { async up() { throw new Error('trm probe: this migration fails'); }, async down() {} };\n",
+    );
+    const b = await boot({ ...dbEnv(fresh), MIGRATIONS_PATH: migrations });
+    expect(await b.exit).toBe(1);
+    const out = b.output();
+    expect(out).toContain("bootstrap: ERROR `directus bootstrap` failed: ");
+    expect(out).toContain("trm probe: this migration fails");
+    expect(out.trim().split("\n").at(-1)).toContain("FAILED at step 2/5 bootstrap (exit 1): Directus was not started");
+    expect(out).not.toContain("==> 3/5");
   }, BOOT_TIMEOUT_MS);
 
   it("a snapshot that lacks a collection keeps it (with its rows) and starts Directus, reporting the drift", async () => {
@@ -465,7 +493,7 @@ describe("the image build inputs", () => {
     const sources = [...dockerfile.matchAll(/^COPY(?:\s+--\S+)*\s+(\S+)\s+\S+$/gm)].map((m) => m[1]);
     expect(sources).toEqual(["dist/image/bin/", "db-init/", "db-post/", "snapshots/", "extensions/", "scripts/image/startup.sh"]);
     for (const source of sources) expect(existsSync(path.join(REPO_ROOT, source)), source).toBe(true);
-    for (const runner of ["db-init", "bootstrap", "schema-apply", "schema-worker"]) {
+    for (const runner of ["db-init", "bootstrap", "schema-apply", "directus-setup", "schema-worker"]) {
       expect(existsSync(path.join(REPO_ROOT, IMAGE_BUNDLE_DIR, `${runner}.cjs`)), runner).toBe(true);
     }
   });

@@ -8,6 +8,8 @@ const ENTRY_POINTS = {
   "db-init": "scripts/db-init.ts",
   bootstrap: "scripts/image/bootstrap.ts",
   "schema-apply": "scripts/image/schema-apply.ts",
+  // Steps 2 and 3 of the start-up in one Directus process (startup.sh runs this, not the two above).
+  "directus-setup": "scripts/image/directus-setup.ts",
   // Loads Directus's own schema functions from the image's /directus (lib/schema/worker-client.ts runs it).
   "schema-worker": "lib/schema/directus-worker.ts",
 };

@@ -41,6 +41,8 @@ export interface ApplySchemaOptions {
   migrationDirs?: string[];
   /** Default 120 s per step of Directus's (loading it, snapshot, diff, apply). */
   timeoutSeconds?: number;
+  /** A Directus already loaded for this database (the start-up's bootstrap): used, not closed. Default: one started when needed. */
+  worker?: DirectusSchemaWorker;
 }
 
 export type ApplySchemaStatus = "skipped" | "unchanged" | "planned" | "applied";
@@ -79,7 +81,7 @@ export async function applySchema(options: ApplySchemaOptions): Promise<ApplySch
   }
   const databaseSideChanged = await state.snapshotUnchanged();
 
-  const worker = await DirectusSchemaWorker.start({ ...options, env, timeoutSeconds: options.timeoutSeconds ?? 120 });
+  const worker = options.worker ?? (await DirectusSchemaWorker.start({ ...options, env, timeoutSeconds: options.timeoutSeconds ?? 120 }));
   try {
     const before = await compare(worker, target.snapshot, sqlOwned);
     const { plan } = before;
@@ -120,7 +122,7 @@ export async function applySchema(options: ApplySchemaOptions): Promise<ApplySch
     }
     return { status: "applied", plan, drift };
   } finally {
-    await worker.close();
+    if (!options.worker) await worker.close();
   }
 }
 

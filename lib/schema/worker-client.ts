@@ -20,6 +20,8 @@ export interface WorkerOptions {
   env: NodeJS.ProcessEnv;
   /** Per request (loading Directus counts towards the first). */
   timeoutSeconds: number;
+  /** Start on a database Directus is not installed on (a bootstrap request comes first). */
+  allowNotInstalled?: boolean;
 }
 
 export class DirectusCliError extends Error {
@@ -37,10 +39,11 @@ export class DirectusCliError extends Error {
 const NOT_INSTALLED_HINT = " (Directus is not installed on this database: run `node cli.js bootstrap` first)";
 
 /** The bundled worker beside the bundle (the image), else the TypeScript source run by Node 22's type stripping. */
-function workerArgs(): string[] {
+function workerArgs(allowNotInstalled: boolean): string[] {
+  const flags = allowNotInstalled ? ["--allow-not-installed"] : [];
   const bundled = path.join(__dirname, "schema-worker.cjs");
-  if (existsSync(bundled)) return [bundled];
-  return ["--experimental-strip-types", "--disable-warning=ExperimentalWarning", path.join(__dirname, "directus-worker.ts")];
+  if (existsSync(bundled)) return [bundled, ...flags];
+  return ["--experimental-strip-types", "--disable-warning=ExperimentalWarning", path.join(__dirname, "directus-worker.ts"), ...flags];
 }
 
 export class DirectusSchemaWorker {
@@ -64,7 +67,7 @@ export class DirectusSchemaWorker {
 
   /** Starts Directus and waits until it is connected, its extensions loaded and its install confirmed. */
   static async start(options: WorkerOptions): Promise<DirectusSchemaWorker> {
-    const child = spawn(options.nodeBin ?? "node", workerArgs(), {
+    const child = spawn(options.nodeBin ?? "node", workerArgs(options.allowNotInstalled ?? false), {
       cwd: options.directusDir,
       // info: Directus's warnings and errors reach the output; no colours to parse
       env: { ...options.env, LOG_LEVEL: "info", NO_COLOR: "1", FORCE_COLOR: "0" },
@@ -77,6 +80,15 @@ export class DirectusSchemaWorker {
     });
     await worker.next("schema apply");
     return worker;
+  }
+
+  /** What `directus bootstrap` does (install or migrate); resolves with Directus's log lines of it. */
+  async bootstrap(): Promise<string[]> {
+    const from = this.output.length;
+    await this.request({ op: "bootstrap" }, "bootstrap");
+    // Directus wrote its lines before the answer; the poll that brought the answer may not have run their callback yet.
+    await new Promise((resolve) => setImmediate(resolve));
+    return this.output.slice(from).split("\n").filter((line) => line.trim() !== "");
   }
 
   snapshot(): Promise<unknown> {

@@ -1,7 +1,8 @@
 #!/bin/sh
 # TRM Directus start-up, every boot, each step idempotent and logged:
 #   1 pre-schema migrations  2 directus bootstrap (skipped when it has nothing to do)
-#   3 schema from the bundled snapshot (no Directus load when nothing changed since the last check)
+#   3 schema from the bundled snapshot (no Directus load when nothing changed since the last check;
+#     when bootstrap ran, the Directus it loaded applies the schema: one process for steps 2 and 3)
 #   4 post-schema migrations  5 exec pm2-runtime (crash recovery)
 # Any failing step stops here, before Directus starts, with the error as the last log lines.
 # Schema drift (what the database has that the snapshot lacks) is no failure: step 3 keeps it, applies
@@ -33,10 +34,13 @@ log "==> 1/5 pre-schema migrations from $DB_INIT_DIR"
 node "$TRM_BIN/db-init.cjs" "$DB_INIT_DIR" || fail "1/5 pre-schema migrations" $?
 
 log "==> 2/5 directus bootstrap"
-node "$TRM_BIN/bootstrap.cjs" || fail "2/5 bootstrap" $?
-
-log "==> 3/5 schema from $SCHEMA_SNAPSHOT (SCHEMA_APPLY_MODE=$SCHEMA_APPLY_MODE)"
-node "$TRM_BIN/schema-apply.cjs" "$SCHEMA_SNAPSHOT" || fail "3/5 schema" $?
+# Steps 2 and 3 share one process, so a first boot loads Directus once for both: it prints the 3/5
+# line itself and writes each step's name to fd 3 as it begins (the last one is where it stopped).
+exec 4>&1
+rc=0
+steps=$(TRM_STEP_FD=3 node "$TRM_BIN/directus-setup.cjs" "$SCHEMA_SNAPSHOT" 3>&1 1>&4) || rc=$?
+exec 4>&-
+[ "$rc" -eq 0 ] || fail "$(printf '%s\n' "${steps:-2/5 bootstrap}" | tail -n 1)" "$rc"
 
 log "==> 4/5 post-schema migrations from $DB_POST_DIR"
 node "$TRM_BIN/db-init.cjs" "$DB_POST_DIR" || fail "4/5 post-schema migrations" $?
