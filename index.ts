@@ -18,6 +18,7 @@ import { DirectusService } from "./components/directus-service";
 import { Extensions } from "./components/extensions";
 import { DirectusSeed } from "./components/seed";
 import { SqlMigrations } from "./components/sql-migrations";
+import { StackAccess } from "./components/stack-access";
 import { loadSeedFile } from "./lib/seed/data";
 import { renderCompose } from "./lib/compose";
 import { describeServices } from "./lib/services";
@@ -38,15 +39,18 @@ export = async function trmDirectus() {
     settings: services.settings,
     retainVolume: config.retainVolumes,
   });
+  // Where this program reaches the containers: published ports, or by name on the stack's network (reachContainersBy).
+  pulumi.log.info(config.reach.line);
+  const access = new StackAccess("access", { reach: config.reach, network: database.network.id, namePrefix: config.namePrefix, services });
   const hostDb = {
-    host: database.host,
-    port: database.port,
+    host: access.database.host,
+    port: access.database.port,
     database: config.database.name,
     user: config.database.user,
     password: config.database.password,
   };
 
-  // Extensions, on the published port.
+  // Extensions, where this program reaches the database.
   const extensions = new Extensions(
     "extensions",
     { ...hostDb, databaseName: config.database.name, postgis: config.database.postgis },
@@ -80,7 +84,7 @@ export = async function trmDirectus() {
     ? new DirectusSeed(
         "seed",
         {
-          url: directus.url,
+          url: access.directusUrl,
           credentials: config.directus.adminPassword.apply((password) => ({ email: config.directus.adminEmail, password })),
           items: seedItems,
           source: seedFile!,
@@ -111,10 +115,11 @@ export = async function trmDirectus() {
   );
 
   return {
-    directusUrl: directus.url,
+    /** Where the scripts (npm run stack -- smoke) reach them: as this program does (reachContainersBy). */
+    directusUrl: access.directusUrl,
     adminEmail: config.directus.adminEmail,
-    databaseHost: database.host,
-    databasePort: database.port,
+    databaseHost: access.database.host,
+    databasePort: access.database.port,
     databaseName: config.database.name,
     databaseUser: config.database.user,
     databaseContainer: database.container.name,

@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { containerInputs } from "../lib/container-health";
-import { DATABASE_ALIAS, DATABASE_PORT, localAddress, type ServiceDescription, type Setting } from "../lib/services";
+import { DATABASE_ALIAS, DATABASE_PORT, type ServiceDescription, type Setting } from "../lib/services";
 
 export interface DatabaseArgs {
   /** Prefix of physical names, e.g. trm-dev: stacks coexist on one Docker host. */
@@ -19,17 +19,13 @@ export class Database extends pulumi.ComponentResource {
   readonly network: docker.Network;
   readonly volume: docker.Volume;
   readonly container: docker.Container;
-  /** Where Pulumi (on the host) reaches the database. */
-  readonly host: pulumi.Output<string>;
-  readonly port: pulumi.Output<number>;
-  /** Where containers on the stack's network reach it. */
+  /** Where containers on the stack's network reach it (the program itself: components/stack-access.ts). */
   readonly internalHost: string = DATABASE_ALIAS;
   readonly internalPort = DATABASE_PORT;
 
   constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("trm:database:Database", name, {}, opts);
     const [data] = args.service.volumes;
-    const [published] = args.service.ports;
 
     this.network = new docker.Network(`${name}-network`, { name: `${args.namePrefix}-net` }, { parent: this });
     this.volume = new docker.Volume(
@@ -52,8 +48,6 @@ export class Database extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    this.host = pulumi.output(localAddress(published.hostIp));
-    this.port = pulumi.output(published.hostPort);
-    this.registerOutputs({ host: this.host, port: this.port, network: this.network.name, volume: this.volume.name });
+    this.registerOutputs({ network: this.network.name, volume: this.volume.name });
   }
 }

@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { containerInputs } from "../lib/container-health";
-import { localAddress, type ServiceDescription, type Setting } from "../lib/services";
+import { type ServiceDescription, type Setting } from "../lib/services";
 
 export interface DirectusServiceArgs {
   namePrefix: string;
@@ -24,13 +24,10 @@ export interface DirectusServiceArgs {
 export class DirectusService extends pulumi.ComponentResource {
   readonly uploads: docker.Volume;
   readonly container: docker.Container;
-  /** Where Pulumi (on the host) reaches Directus. */
-  readonly url: pulumi.Output<string>;
 
   constructor(name: string, args: DirectusServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("trm:directus:DirectusService", name, {}, opts);
     const [uploads] = args.service.volumes;
-    const [published] = args.service.ports;
 
     this.uploads = new docker.Volume(
       `${name}-uploads`,
@@ -51,7 +48,6 @@ export class DirectusService extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    this.url = pulumi.output(`http://${localAddress(published.hostIp)}:${published.hostPort}`);
-    this.registerOutputs({ url: this.url, uploads: this.uploads.name });
+    this.registerOutputs({ uploads: this.uploads.name });
   }
 }

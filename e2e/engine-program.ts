@@ -1,21 +1,28 @@
 /**
  * The engine e2e's program: the project's dynamic resources (pre- and post-schema SqlMigrations, the
  * DirectusSeed) in index.ts's order, against the database and Directus containers the suite starts
- * with plain Docker (tools/plain-docker-stack.ts). It needs no provider plugin, so the real engine
- * runs it on every machine. Same stack config as index.ts (lib/stack-config.ts).
+ * with plain Docker (tools/plain-docker-stack.ts, prefix trm-<stack> and network trm-<stack>-net for
+ * docker-network reach). It needs no provider plugin, so the real engine runs it on every machine.
+ * Same stack config as index.ts (lib/stack-config.ts), the same reach (components/stack-access.ts)
+ * and the outputs the scripts read (`npm run stack -- smoke`).
  */
 import * as pulumi from "@pulumi/pulumi";
 import { readStackConfig } from "../components/config";
 import { DirectusSeed } from "../components/seed";
 import { SqlMigrations } from "../components/sql-migrations";
+import { StackAccess } from "../components/stack-access";
+import { containerName } from "../lib/reach";
 import { loadSeedFile } from "../lib/seed/data";
+import { describeServices } from "../lib/services";
 
 export = async function engineProgram() {
   const config = readStackConfig();
   const seedFile = config.seedFile!;
+  const services = describeServices({ ...config, directusImage: config.registryImage });
+  pulumi.log.info(config.reach.line);
+  const access = new StackAccess("access", { reach: config.reach, network: `${config.namePrefix}-net`, namePrefix: config.namePrefix, services });
   const db = {
-    host: "127.0.0.1",
-    port: config.database.hostPort,
+    ...access.database,
     database: config.database.name,
     user: config.database.user,
     password: config.database.password,
@@ -25,12 +32,29 @@ export = async function engineProgram() {
   const seed = new DirectusSeed(
     "seed",
     {
-      url: `http://127.0.0.1:${config.directus.hostPort}`,
+      url: access.directusUrl,
       credentials: pulumi.secret(config.directus.adminPassword).apply((password) => ({ email: config.directus.adminEmail, password })),
       items: loadSeedFile(seedFile),
       source: seedFile,
     },
     { dependsOn: [postSchema] },
   );
-  return { seededCounts: seed.counts, preSchemaApplied: preSchema.applied, postSchemaApplied: postSchema.applied };
+  const secretEnv = pulumi
+    .all([config.database.password, config.directus.adminPassword])
+    .apply(([dbPassword, adminPassword]) => [{ name: "DB_PASSWORD", value: dbPassword }, { name: "ADMIN_PASSWORD", value: adminPassword }]);
+  return {
+    seededCounts: seed.counts,
+    preSchemaApplied: preSchema.applied,
+    postSchemaApplied: postSchema.applied,
+    reach: config.reach.mode,
+    directusUrl: access.directusUrl,
+    adminEmail: config.directus.adminEmail,
+    databaseHost: access.database.host,
+    databasePort: access.database.port,
+    databaseName: config.database.name,
+    databaseUser: config.database.user,
+    databaseContainer: containerName(config.namePrefix, services.db),
+    directusContainer: containerName(config.namePrefix, services.directus),
+    portainerStack: { env: pulumi.secret(secretEnv) },
+  };
 };

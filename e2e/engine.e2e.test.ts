@@ -111,7 +111,7 @@ function writeLock(pid: number): string {
 describe("the real engine with the project's dynamic resources", () => {
   it("pulumi up ends with a migrated, seeded Directus", async () => {
     const up = await timed("firstUp", () => engineRun(target, "up", program));
-    expect(changes(up.changeSummary)).toEqual({ create: 4 }); // the stack, two migration resources, the seed
+    expect(changes(up.changeSummary)).toEqual({ create: 5 }); // the stack, StackAccess (published ports: no join), two migration resources, the seed
     expect(up.stdout).toMatch(/pre-schema-migrations[\s\S]*post-schema-migrations[\s\S]*seed/);
     const applied = await query<{ filename: string }>("SELECT filename FROM migrations_applied ORDER BY filename");
     expect(applied.map((r) => r.filename)).toEqual([
@@ -307,7 +307,7 @@ describe("the real engine with the project's dynamic resources", () => {
 
   it("pulumi destroy removes the seeded items the hand-made one does not hold, and leaves no resource", async () => {
     const destroy = await timed("destroy", () => engineRun(target, "destroy", program));
-    expect(changes(destroy.changeSummary)).toEqual({ delete: 4 });
+    expect(changes(destroy.changeSummary)).toEqual({ delete: 5 });
     expect(await className("M-1")).toBeUndefined();
     expect(await className("X-9")).toBe("made by hand");
     const resources = (await target.stack.exportStack()).deployment.resources ?? [];

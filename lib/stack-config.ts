@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { isPort } from "./db/settings";
+import { decideReach, REACH_SETTINGS, type ProgramHost, type ReachSetting } from "./reach";
 
 export const SCHEMA_APPLY_MODES = ["apply", "dry-run", "skip"] as const;
 
@@ -43,6 +44,8 @@ export interface StackConfig {
   retainVolumes: boolean;
   /** pg_dump the database to backups/ before `pulumi destroy` removes its container. */
   backupOnDestroy: boolean;
+  /** How the program reaches the containers it creates (lib/reach.ts). */
+  reachContainersBy: ReachSetting;
 }
 
 /** Raw values as `pulumi config` holds them (strings), secrets already decrypted. */
@@ -69,6 +72,7 @@ export const CONFIG_KEYS = [
   "schemaAllowDeletions",
   "retainVolumes",
   "backupOnDestroy",
+  "reachContainersBy",
 ] as const;
 
 export const SECRET_KEYS = ["adminPassword", "dbPassword", "directusKey", "directusSecret"] as const;
@@ -157,6 +161,7 @@ function schemaFor(stack: string) {
       schemaAllowDeletions: bool("schemaAllowDeletions").default(false),
       retainVolumes: bool("retainVolumes").default(true),
       backupOnDestroy: bool("backupOnDestroy").default(true),
+      reachContainersBy: z.enum(REACH_SETTINGS, { error: `reachContainersBy must be one of ${REACH_SETTINGS.join(", ")}` }).default("auto"),
     })
     .transform(
       (c): StackConfig => ({
@@ -186,16 +191,24 @@ function schemaFor(stack: string) {
         seedFile: c.seedFile === "" ? undefined : c.seedFile,
         retainVolumes: c.retainVolumes,
         backupOnDestroy: c.backupOnDestroy,
+        reachContainersBy: c.reachContainersBy,
       }),
     );
 }
 
-/** Validates raw config values; throws one StackConfigError listing every problem by key. */
-export function validateStackConfig(stack: string, raw: RawStackConfig): StackConfig {
+/**
+ * Validates raw config values; throws one StackConfigError listing every problem by key. With `host`
+ * (where the program runs: lib/reach.ts probeProgramHost), reachContainersBy is checked against it too.
+ */
+export function validateStackConfig(stack: string, raw: RawStackConfig, host?: ProgramHost): StackConfig {
   const defined = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined));
   const parsed = schemaFor(stack).safeParse(defined);
   // Checks across keys run even when single keys are malformed, so one run reports everything.
-  const problems = [...(parsed.success ? [] : parsed.error.issues.map(describeIssue)), ...crossKeyProblems(defined)];
+  const problems = [
+    ...(parsed.success ? [] : parsed.error.issues.map(describeIssue)),
+    ...crossKeyProblems(defined),
+    ...(host ? reachProblems(defined.reachContainersBy ?? "auto", host) : []),
+  ];
   if (parsed.success && problems.length === 0) return parsed.data;
   throw new StackConfigError(stack, problems);
 }
@@ -206,6 +219,13 @@ function crossKeyProblems(raw: RawStackConfig): string[] {
   if (dbPort === (raw.directusPort ?? String(DEFAULT_DIRECTUS_HOST_PORT))) problems.push(`dbPort and directusPort are both ${dbPort}: give each its own port`);
   if (raw.directusKey !== undefined && raw.directusKey === raw.directusSecret) problems.push("directusKey and directusSecret must differ");
   return problems;
+}
+
+/** Whether the setting can work where the program runs (an unknown value is the schema's problem). */
+function reachProblems(setting: string, host: ProgramHost): string[] {
+  if (!(REACH_SETTINGS as readonly string[]).includes(setting)) return [];
+  const decided = decideReach(setting as ReachSetting, host);
+  return "problem" in decided ? [decided.problem] : [];
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {

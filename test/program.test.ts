@@ -9,6 +9,7 @@ import path from "node:path";
 import { parse } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { CONFIG_KEYS, validateStackConfig, StackConfigError } from "../lib/stack-config";
+import type { ProgramHost } from "../lib/reach";
 import { goDuration } from "../lib/container-health";
 import { renderPortainerStack, stackInputFromConfig } from "../lib/compose";
 import { REPO_ROOT } from "./support/cli";
@@ -40,7 +41,10 @@ function stackConfig(stack: string, overrides: Record<string, string> = {}): Rec
   return { ...file, ...secrets, ...Object.fromEntries(Object.entries(overrides).map(([k, v]) => [`trm-directus:${k}`, v])) };
 }
 
-async function runProgram(stack: string, overrides: Record<string, string> = {}) {
+/** Where the program is taken to run (lib/reach.ts probes it for real): the same answer wherever the tests run, a CI job container too. */
+const ON_THE_HOST: ProgramHost = { note: "not in a container" };
+
+async function runProgram(stack: string, overrides: Record<string, string> = {}, host: ProgramHost = ON_THE_HOST) {
   const resources: Recorded[] = [];
   const completed = new Set<string>();
   pulumi.runtime.setAllConfig(stackConfig(stack, overrides), Object.keys(SECRETS).map((k) => `trm-directus:${k}`));
@@ -66,7 +70,7 @@ async function runProgram(stack: string, overrides: Record<string, string> = {})
     stack,
     true,
   );
-  const program = await loadProgram()();
+  const program = await loadProgram(host)();
   await pulumi.runtime.disconnect(); // every registration of this run has settled
   return { program, resources };
 }
@@ -76,10 +80,11 @@ async function runProgram(stack: string, overrides: Record<string, string> = {})
  * not through vitest: the dynamic providers must survive Pulumi's closure serialization, which
  * vitest's module transform breaks. Project modules are evicted first so each run starts fresh.
  */
-function loadProgram(): typeof import("../index") {
+function loadProgram(host: ProgramHost): typeof import("../index") {
   for (const id of Object.keys(nodeRequire.cache)) {
     if (id.startsWith(REPO_ROOT) && !id.includes("node_modules")) delete nodeRequire.cache[id];
   }
+  nodeRequire(path.join(REPO_ROOT, "lib/reach.ts")).probeProgramHost = () => host;
   return nodeRequire(path.join(REPO_ROOT, "index.ts"));
 }
 
@@ -117,6 +122,7 @@ describe("the Pulumi program (mocks)", () => {
     );
     expect(counts).toEqual({
       "trm:database:Database": 1,
+      "trm:access:StackAccess": 1,
       "docker:index/network:Network": 1,
       "docker:index/volume:Volume": 2,
       "docker:index/remoteImage:RemoteImage": 1,
@@ -350,6 +356,59 @@ function parseGoDuration(text: string): number {
   const match = /^(?:(\d+)h)?(?:(\d+)m)?(\d+)s$/.exec(text);
   return match ? Number(match[1] ?? 0) * 3600 + Number(match[2] ?? 0) * 60 + Number(match[3]) : NaN;
 }
+
+describe("reachContainersBy: how the program reaches the containers (mocks)", () => {
+  /** A CI job container of act_runner: its own network, the Docker socket mounted (lib/reach.ts probes this for real). */
+  const JOB_CONTAINER: ProgramHost = {
+    container: { id: "f".repeat(64), name: "GITEA-ACTIONS-TASK-7_build", networkMode: "GITEA-ACTIONS-TASK-7-network" },
+    note: "in container GITEA-ACTIONS-TASK-7_build",
+  };
+  const HOST_NETWORK: ProgramHost = { container: { ...JOB_CONTAINER.container!, networkMode: "host" }, note: "in container GITEA-ACTIONS-TASK-7_build" };
+
+  it("in a job container (auto): joins the stack's network and reaches the database and Directus by container name, each after the join", async () => {
+    const ci = await runProgram("ci", {}, JOB_CONTAINER);
+    await outputValue(ci.program.portainerStack.compose);
+    const join = one(ci.resources, "access-join");
+    expect(join.inputs).toMatchObject({ network: "database-network-id", container: "f".repeat(64) });
+    expect(join.after).toContain("database-network");
+    const db = one(ci.resources, "database-container").inputs.name;
+    const directus = one(ci.resources, "directus-container").inputs.name;
+    expect([db, directus]).toEqual(["trm-ci-db", "trm-ci-directus"]);
+    expect(one(ci.resources, "extensions-provider").inputs).toMatchObject({ host: db, port: "5432" }); // provider config arrives as strings
+    for (const name of ["pre-schema-migrations", "post-schema-migrations"]) expect(plain(one(ci.resources, name).inputs.db)).toMatchObject({ host: db, port: 5432 });
+    expect(one(ci.resources, "seed").inputs.url).toBe(`http://${directus}:8055`);
+    for (const name of ["extensions-provider", "pre-schema-migrations", "post-schema-migrations", "seed"]) expect(one(ci.resources, name).after, name).toContain("access-join");
+    // what npm run stack -- smoke reads
+    expect(await outputValue(ci.program.directusUrl)).toBe(`http://${directus}:8055`);
+    expect([await outputValue(ci.program.databaseHost), await outputValue(ci.program.databasePort)]).toEqual([db, 5432]);
+  });
+
+  it("the containers are the same whichever way they are reached: switching the setting replaces nothing", async () => {
+    const [onHost, inJob] = [await runProgram("ci"), await runProgram("ci", {}, JOB_CONTAINER)];
+    await outputValue(inJob.program.portainerStack.compose);
+    for (const name of ["database-container", "directus-container", "database-network"]) {
+      expect(JSON.stringify(one(inJob.resources, name).inputs), name).toBe(JSON.stringify(one(onHost.resources, name).inputs));
+    }
+    expect(onHost.resources.some((r) => r.name === "access-join")).toBe(false);
+  });
+
+  it("on the host's network (act_runner container.network: host): the published ports on 127.0.0.1, no join", async () => {
+    const ci = await runProgram("ci", {}, HOST_NETWORK);
+    await outputValue(ci.program.portainerStack.compose);
+    expect(ci.resources.some((r) => r.name === "access-join")).toBe(false);
+    expect(one(ci.resources, "extensions-provider").inputs).toMatchObject({ host: "127.0.0.1", port: "15432" });
+    expect(one(ci.resources, "seed").inputs.url).toBe("http://127.0.0.1:18155");
+  });
+
+  it("a setting that cannot work where the program runs is reported with the other config problems, before anything is created", async () => {
+    const error = await runProgram("ci", { reachContainersBy: "published-ports", dbPort: "18155" }, JOB_CONTAINER).catch((e: Error) => e);
+    expect(String(error)).toMatch(/reachContainersBy is published-ports, but this process runs in container GITEA-ACTIONS-TASK-7_build .*127\.0\.0\.1 is that container/);
+    expect(String(error)).toMatch(/dbPort and directusPort are both 18155/);
+    await expect(runProgram("ci", { reachContainersBy: "docker-network" })).rejects.toThrow(/reachContainersBy is docker-network, but not in a container/);
+    await expect(runProgram("ci", { reachContainersBy: "docker-network" }, HOST_NETWORK)).rejects.toThrow(/on the host's network, which cannot join another network/);
+    await expect(runProgram("ci", { reachContainersBy: "nearby" })).rejects.toThrow(/reachContainersBy must be one of auto, published-ports, docker-network/);
+  });
+});
 
 describe("goDuration", () => {
   it.each([

@@ -11,7 +11,8 @@ import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_REGISTRY_IMAGE } from "../lib/stack-config";
 import { pinnedPulumiVersion } from "../scripts/lib/pulumi-cli";
-import { renderTeamStack } from "../scripts/render-portainer-compose";
+import { renderTeamStack, teamSettings } from "../scripts/render-portainer-compose";
+import { workflowCiSteps } from "../tools/job-container";
 import { REPO_ROOT, runTsScript } from "./support/cli";
 
 interface Step {
@@ -184,7 +185,7 @@ describe("the Gitea workflow's steps", () => {
     expect(skipped.code, skipped.output).toBe(0);
     expect(skipped.stdout).toMatch(/portainer: no Portainer settings .*: nothing redeployed/);
 
-    const partial = await runTsScript("scripts/portainer-stack.ts", ["--redeploy", `${DEFAULT_REGISTRY_IMAGE}`], { ...unset, PORTAINER_URL: "https://p.example" });
+    const partial = await runTsScript("scripts/portainer-stack.ts", ["--redeploy", `${DEFAULT_REGISTRY_IMAGE}`], { ...unset, PORTAINER_URL: "https://p.example", TRM_STACK: "stage" }); // as the step sets it (the job's env says ci)
     expect(partial.code).toBe(1);
     expect(partial.stderr).toMatch(/portainer: ERROR with PORTAINER_URL set, also set PORTAINER_API_KEY, PORTAINER_ENDPOINT_ID/);
   });
@@ -197,6 +198,45 @@ describe("the Gitea workflow's steps", () => {
     const push = step("Push the image");
     expect(push.run).toContain("--password-stdin");
     expect(push.env?.REGISTRY_PASSWORD).toBe("${{ secrets.REGISTRY_PASSWORD }}");
+  });
+});
+
+describe("the build job's container: it runs where act_runner puts a job by default", () => {
+  const job = workflow.jobs.build;
+  const setupNode = steps.find((s) => s.uses === "actions/setup-node@v4") as Step & { with: { "node-version": string } };
+
+  it("names a Debian image with the Node version setup-node pins, the one the local job image (offline/ci-job) holds", () => {
+    const pinned = setupNode.with["node-version"];
+    expect(job.container).toEqual({ image: `node:${pinned}-bookworm` });
+    const standins = readFileSync(path.join(REPO_ROOT, "offline/standins/build.sh"), "utf8");
+    expect(standins).toContain(`NODE_VERSION="${pinned}"`); // offline/ci-job/build.sh reads its pin there
+    expect(readFileSync(path.join(REPO_ROOT, "offline/ci-job/Dockerfile"), "utf8")).toContain(`FROM trm-standin/debian:bookworm`);
+  });
+
+  it("mounts no socket of its own and starts no service: act_runner mounts the socket (a second mount fails), the program makes the database", () => {
+    expect(job.services).toBeUndefined();
+    expect(JSON.stringify(job.container)).not.toMatch(/docker\.sock|--network|privileged/);
+  });
+
+  it("has the Docker CLI before anything uses Docker, from Debian's docker.io only when the image lacks it, and fails saying what the runner must give", () => {
+    const cli = indexOf("Docker CLI");
+    const usesDocker = steps.map((s, i) => [i, `${s.run ?? ""}`] as const).filter(([, run]) => /\bdocker\b|dev\.ts|npm run pulumi --/.test(run) && !run.includes("command -v docker"));
+    expect(usesDocker.length).toBeGreaterThan(3);
+    for (const [i] of usesDocker) expect(i, steps[i].name).toBeGreaterThan(cli);
+    expect(step("Docker CLI").run).toMatch(/if ! command -v docker[\s\S]*apt-get install -y -qq --no-install-recommends docker\.io/);
+    expect(step("Docker CLI").run).toMatch(/docker version[\s\S]*docs\/delivery\.md[\s\S]*exit 1/);
+  });
+
+  it("leaves the ci stack to decide how to reach its containers where it runs (reachContainersBy auto)", () => {
+    expect(teamSettings("ci").reachContainersBy).toBeUndefined();
+  });
+
+  it("is what tools/job-container.ts runs in a job container here: the same step commands, on a stack of its own name", () => {
+    const ci = workflowCiSteps("ci");
+    expect(ci.map((s) => s.run)).toEqual(
+      ["Prepare the ci stack (Pulumi CLI, local state, generated secrets, free ports)", "Preview", "Dry-run up", "Smoke check of the seeded Directus", "Container logs", "Destroy the ci stack"].map((n) => step(n).run),
+    );
+    expect(workflowCiSteps("job-ci").map((s) => s.run).join("\n")).not.toMatch(/(--stack |--prepare-only |ci-ports\.ts )ci\b|trm-ci-/);
   });
 });
 

@@ -5,13 +5,18 @@
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { probeProgramHost } from "../../lib/reach";
 import { DEFAULT_DATABASE_IMAGE } from "../../lib/stack-config";
 import { docker } from "./docker";
 import { REPO_ROOT, teamConfig, withoutProjectPrefix } from "./team-settings";
 
 const OFFLINE = path.join(REPO_ROOT, "offline");
 
-const canRunOfflineScripts = () => process.getuid?.() === 0 && existsSync("/etc/debian_version");
+/**
+ * offline/ sets up this machine's Docker (apt, dockerd, debootstrap): root on Debian, and not inside a
+ * container of the daemon it would set up (a CI job container: the daemon and its images are the host's).
+ */
+const canRunOfflineScripts = () => process.getuid?.() === 0 && existsSync("/etc/debian_version") && !probeProgramHost().container;
 
 /** A daemon that answers `docker info`: already running, or (root on Debian) Debian's docker.io started for it. */
 export async function ensureDocker(log: (line: string) => void): Promise<"running" | "started"> {
@@ -61,7 +66,8 @@ export async function ensureImages(images: string[], log: (line: string) => void
       missing.push(image);
     }
   }
-  if (missing.length === 0 && !standins) return sources;
+  // Stand-ins are checked against their inputs where they are built; a job container uses them as they are.
+  if (missing.length === 0 && (!standins || !canRunOfflineScripts())) return sources;
   if (!canRunOfflineScripts()) {
     throw new Error(`cannot pull ${missing.join(", ")}: check the registry connection and run \`docker pull\` for each, then run this again`);
   }
