@@ -21,8 +21,8 @@ import { seedRecord } from "../lib/seed/record";
 import { dockerOrThrow, waitHealthy } from "../scripts/lib/docker";
 import { isAlive, stopOrphanedPlugins } from "../scripts/lib/recover";
 import { readOutputs } from "../scripts/lib/stack";
-import { startDockerStack, type DockerStack } from "../tools/plain-docker-stack";
-import { changedSteps, changes, engineRun, engineStack, run, seconds, startEngineRun, stepStarted, timerInto, type EngineStack } from "./support";
+import type { DockerStack } from "../tools/plain-docker-stack";
+import { bootImageAndContainers, changedSteps, changes, engineRun, engineStack, run, startEngineRun, stepStarted, timerInto, type EngineStack } from "./support";
 
 const STACK = "engine";
 const IMAGE = "trm-directus:engine-e2e";
@@ -60,24 +60,7 @@ async function className(code: string): Promise<string | undefined> {
 
 beforeAll(async () => {
   target = await engineStack(STACK, {}, log, timings);
-  let started = Date.now();
-  run("npm", ["run", "--silent", "build:image"], { cwd: target.project });
-  // The classic builder: the Docker CLI's BuildKit front end (buildx) is not on every machine.
-  run("docker", ["build", "-q", "-t", IMAGE, "."], { cwd: target.project, env: { ...process.env, DOCKER_BUILDKIT: "0" } });
-  timings.imageBuild = seconds(started);
-  started = Date.now();
-  const config = await target.stack.getAllConfig();
-  containers = startDockerStack({
-    prefix: "trm-engine-e2e",
-    directusImage: IMAGE,
-    databaseImage: config["trm-directus:databaseImage"]?.value ?? "timescale/timescaledb-ha:pg16.6-ts2.17.2-all",
-    dbPort: Number(config["trm-directus:dbPort"].value),
-    directusPort: Number(config["trm-directus:directusPort"].value),
-    dbPassword: target.secrets.dbPassword,
-    adminEmail: ADMIN_EMAIL,
-    adminPassword: target.secrets.adminPassword,
-  });
-  timings.containersHealthy = seconds(started);
+  containers = await bootImageAndContainers(target, { prefix: "trm-engine-e2e", image: IMAGE, adminEmail: ADMIN_EMAIL }, timings);
 }, 60 * 60_000);
 
 afterAll(async () => {

@@ -17,8 +17,8 @@ import { connectDirectus } from "../lib/directus-client";
 import { dockerOrThrow } from "../scripts/lib/docker";
 import { readOutputs } from "../scripts/lib/stack";
 import { buildJobImage, networksOf, startJobContainer, type JobContainer, type StepResult } from "../tools/job-container";
-import { startDockerStack, type DockerStack } from "../tools/plain-docker-stack";
-import { changes, engineStack, run, seconds, timerInto, type EngineStack } from "./support";
+import type { DockerStack } from "../tools/plain-docker-stack";
+import { bootImageAndContainers, changes, engineStack, timerInto, type EngineStack } from "./support";
 
 const STACK = "jobc";
 /** The containers' prefix: the program's (trm-<stack>), so it finds them by name on trm-jobc-net. */
@@ -51,23 +51,7 @@ async function classNames(): Promise<string[]> {
 
 beforeAll(async () => {
   target = await engineStack(STACK, {}, log, timings);
-  let started = Date.now();
-  run("npm", ["run", "--silent", "build:image"], { cwd: target.project });
-  run("docker", ["build", "-q", "-t", IMAGE, "."], { cwd: target.project, env: { ...process.env, DOCKER_BUILDKIT: "0" } });
-  timings.imageBuild = seconds(started);
-  started = Date.now();
-  const config = await target.stack.getAllConfig();
-  containers = startDockerStack({
-    prefix: PREFIX,
-    directusImage: IMAGE,
-    databaseImage: config["trm-directus:databaseImage"]?.value ?? "timescale/timescaledb-ha:pg16.6-ts2.17.2-all",
-    dbPort: Number(config["trm-directus:dbPort"].value),
-    directusPort: Number(config["trm-directus:directusPort"].value),
-    dbPassword: target.secrets.dbPassword,
-    adminEmail: ADMIN_EMAIL,
-    adminPassword: target.secrets.adminPassword,
-  });
-  timings.containersHealthy = seconds(started);
+  containers = await bootImageAndContainers(target, { prefix: PREFIX, image: IMAGE, adminEmail: ADMIN_EMAIL }, timings);
   jobImage = await timed("jobImage", buildJobImage);
   job = await timed("jobContainerStart", async () =>
     startJobContainer({

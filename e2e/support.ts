@@ -15,6 +15,7 @@ import { docker } from "../scripts/lib/docker";
 import { ensureDocker, ensureImages, stackImages } from "../scripts/lib/machine";
 import { engineEnv, findPulumi, pinnedPulumiVersion, realPulumiSources, type FoundPulumi } from "../scripts/lib/pulumi-cli";
 import { ensureSecrets, openStack } from "../scripts/lib/stack";
+import { startDockerStack, type DockerStack } from "../tools/plain-docker-stack";
 
 export const REPO_ROOT = path.resolve(__dirname, "..");
 
@@ -267,4 +268,35 @@ export function changedSteps(run: EngineRun): string[] {
 /** Operations other than "same" in an up's or preview's summary, e.g. { update: 1 }. */
 export function changes(summary: Record<string, number> | undefined): Record<string, number> {
   return Object.fromEntries(Object.entries(summary ?? {}).filter(([op, n]) => op !== "same" && n > 0));
+}
+
+/**
+ * The engine suites' containers: our image built from the project copy, and the stack's database and
+ * Directus started by plain Docker with the stack's ports and secrets (the dynamic resources under test
+ * then run against them). Records `imageBuild` and `containersHealthy` in timings.
+ */
+export async function bootImageAndContainers(
+  target: EngineStack,
+  options: { prefix: string; image: string; adminEmail: string },
+  timings: Record<string, number>,
+): Promise<DockerStack> {
+  let started = Date.now();
+  run("npm", ["run", "--silent", "build:image"], { cwd: target.project });
+  // The classic builder: the Docker CLI's BuildKit front end (buildx) is not on every machine.
+  run("docker", ["build", "-q", "-t", options.image, "."], { cwd: target.project, env: { ...process.env, DOCKER_BUILDKIT: "0" } });
+  timings.imageBuild = seconds(started);
+  started = Date.now();
+  const config = await target.stack.getAllConfig();
+  const containers = startDockerStack({
+    prefix: options.prefix,
+    directusImage: options.image,
+    databaseImage: config["trm-directus:databaseImage"]?.value ?? "timescale/timescaledb-ha:pg16.6-ts2.17.2-all",
+    dbPort: Number(config["trm-directus:dbPort"].value),
+    directusPort: Number(config["trm-directus:directusPort"].value),
+    dbPassword: target.secrets.dbPassword,
+    adminEmail: options.adminEmail,
+    adminPassword: target.secrets.adminPassword,
+  });
+  timings.containersHealthy = seconds(started);
+  return containers;
 }
