@@ -422,11 +422,13 @@ describe("adopting the machine's stack: what Docker has that the state does not"
 
 describe("stopOrphanedPlugins", () => {
   /** Waits (a loaded machine may take a while) until n fake plugin processes run, adopted by init. */
+  // Counts only this run's orphans (by a marker argument): another suite's may be alive meanwhile.
+  const marker = `trm-orphan-test-${process.pid}-${Date.now()}`;
   async function orphansStarted(n: number): Promise<void> {
     const adopted = () =>
       spawnSync("ps", ["-eo", "ppid=,args="], { encoding: "utf8" }).stdout
         .split("\n")
-        .filter((line) => /^\s*1\s+node -e .*cmd\/dynamic-provider/.test(line)).length;
+        .filter((line) => /^\s*1\s+node -e .*cmd\/dynamic-provider/.test(line) && line.includes(marker)).length;
     for (const deadline = Date.now() + 10_000; adopted() < n; ) {
       if (Date.now() > deadline) throw new Error(`only ${adopted()} of ${n} orphaned plugin processes started within 10 s`);
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -438,7 +440,7 @@ describe("stopOrphanedPlugins", () => {
     const elsewhere = mkdtempSync(path.join(os.tmpdir(), "trm-orphans-other-"));
     // an orphan (its parent shell exits at once) whose command line reads like the dynamic-provider host
     const orphanIn = (dir: string) =>
-      spawnSync("sh", ["-c", `cd ${dir} && (node -e "setTimeout(() => {}, 60000)" ./node_modules/@pulumi/pulumi/cmd/dynamic-provider 127.0.0.1:1 &)`], { stdio: "ignore" });
+      spawnSync("sh", ["-c", `cd ${dir} && (node -e "setTimeout(() => {}, 60000)" ./node_modules/@pulumi/pulumi/cmd/dynamic-provider 127.0.0.1:1 ${marker} &)`], { stdio: "ignore" });
     orphanIn(project);
     orphanIn(elsewhere);
     await orphansStarted(2);
