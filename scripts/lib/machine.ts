@@ -16,7 +16,10 @@ const OFFLINE = path.join(REPO_ROOT, "offline");
  * offline/ sets up this machine's Docker (apt, dockerd, debootstrap): root on Debian, and not inside a
  * container of the daemon it would set up (a CI job container: the daemon and its images are the host's).
  */
-const canRunOfflineScripts = () => process.getuid?.() === 0 && existsSync("/etc/debian_version") && !probeProgramHost().container;
+let offlineScriptsAllowed: boolean | undefined;
+// Decided once per process: in a container, probing asks the Docker daemon (a `docker inspect`).
+const canRunOfflineScripts = () =>
+  (offlineScriptsAllowed ??= process.getuid?.() === 0 && existsSync("/etc/debian_version") && !probeProgramHost().container);
 
 /** A daemon that answers `docker info`: already running, or (root on Debian) Debian's docker.io started for it. */
 export async function ensureDocker(log: (line: string) => void): Promise<"running" | "started"> {
@@ -67,8 +70,9 @@ export async function ensureImages(images: string[], log: (line: string) => void
     }
   }
   // Stand-ins are checked against their inputs where they are built; a job container uses them as they are.
-  if (missing.length === 0 && (!standins || !canRunOfflineScripts())) return sources;
-  if (!canRunOfflineScripts()) {
+  const canBuild = canRunOfflineScripts();
+  if (missing.length === 0 && (!standins || !canBuild)) return sources;
+  if (!canBuild) {
     throw new Error(`cannot pull ${missing.join(", ")}: check the registry connection and run \`docker pull\` for each, then run this again`);
   }
   log(
