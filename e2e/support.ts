@@ -3,9 +3,9 @@
  * stack, and the project's own `npm run pulumi` to run a program in it inline under the real engine.
  */
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
-import { execFileSync, spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parse, stringify } from "yaml";
@@ -16,6 +16,7 @@ import { ensureDocker, ensureImages, stackImages } from "../scripts/lib/machine"
 import { engineEnv, findPulumi, pinnedPulumiVersion, realPulumiSources, type FoundPulumi } from "../scripts/lib/pulumi-cli";
 import { ensureSecrets, openStack } from "../scripts/lib/stack";
 import { startDockerStack, type DockerStack } from "../tools/plain-docker-stack";
+import { projectCopy } from "../tools/project-copy";
 
 export const REPO_ROOT = path.resolve(__dirname, "..");
 
@@ -39,21 +40,7 @@ export function run(
   return result;
 }
 
-/**
- * A copy of the project's tracked files in a temporary folder, node_modules linked: the e2e stack's
- * config file, state and build output never touch the working tree.
- */
-export function projectCopy(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "trm-e2e-project-"));
-  const files = execFileSync("git", ["ls-files", "-co", "--exclude-standard"], { cwd: REPO_ROOT, encoding: "utf8" }).trim().split("\n");
-  // a tracked file deleted in the working tree is listed too: the copy is of the working tree
-  for (const file of files.filter((f) => existsSync(path.join(REPO_ROOT, f)))) {
-    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
-    cpSync(path.join(REPO_ROOT, file), path.join(dir, file));
-  }
-  symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(dir, "node_modules"));
-  return dir;
-}
+export { projectCopy } from "../tools/project-copy";
 
 export function seconds(since: number): number {
   return Math.round((Date.now() - since) / 100) / 10;

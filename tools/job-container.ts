@@ -12,9 +12,9 @@
  * stack's settings, and prints each step's time. --plugins mounts DIR as PULUMI_HOME (default: the
  * plugin cache this machine's Pulumi uses); --keep leaves the workspace copy.
  */
-import { spawn, execFileSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { copyFileSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -23,6 +23,7 @@ import { docker, dockerOrThrow } from "../scripts/lib/docker";
 import { ensureDocker, ensureImages, runScript, stackImages } from "../scripts/lib/machine";
 import { findPulumi, pinnedPulumiVersion, realPulumiSources } from "../scripts/lib/pulumi-cli";
 import { REPO_ROOT } from "../scripts/lib/stack";
+import { projectCopy } from "./project-copy";
 
 const JOB_IMAGE_SCRIPT = path.join(REPO_ROOT, "offline", "ci-job", "build.sh");
 const PULUMI_IN_JOB = "/opt/pulumi/bin";
@@ -155,16 +156,9 @@ export function workflowCiSteps(stack: string, workflowFile = path.join(REPO_ROO
   ];
 }
 
-/** A checkout as actions/checkout leaves one: the tree's files (tracked and new), in a folder of its own; node_modules linked. */
+/** A checkout as actions/checkout leaves one, with the ci stack's team settings under this stack's name. */
 function workspaceCopy(stack: string): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "trm-job-workspace-"));
-  const files = execFileSync("git", ["ls-files", "-co", "--exclude-standard"], { cwd: REPO_ROOT, encoding: "utf8" }).trim().split("\n");
-  for (const file of files.filter((f) => existsSync(path.join(REPO_ROOT, f)))) {
-    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
-    cpSync(path.join(REPO_ROOT, file), path.join(dir, file));
-  }
-  symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(dir, "node_modules"));
-  // the ci stack's team settings, under this stack's name
+  const dir = projectCopy("trm-job-workspace-");
   if (stack !== "ci") copyFileSync(path.join(dir, "Pulumi.ci.yaml"), path.join(dir, `Pulumi.${stack}.yaml`));
   return dir;
 }
