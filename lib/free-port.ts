@@ -1,4 +1,4 @@
-import net from "node:net";
+import * as net from "node:net";
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */
 export function freePort(): Promise<number> {

@@ -13,7 +13,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import os from "node:os";
+import * as os from "node:os";
 import { localAddress, type PortBinding, type ServiceDescription } from "./services";
 
 export const REACH_SETTINGS = ["auto", "published-ports", "docker-network"] as const;

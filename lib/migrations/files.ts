@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
-import path from "node:path";
+import * as path from "node:path";
 import { DuplicatePrefixError, InvalidMigrationFileError } from "./errors";
 
 export interface MigrationFile {

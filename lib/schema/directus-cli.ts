@@ -11,7 +11,7 @@
  * to do. Every other case takes the full way.
  */
 import { readFile } from "node:fs/promises";
-import path from "node:path";
+import * as path from "node:path";
 import { readDbSettings, SettingsError } from "../db/settings";
 import { describeDirectusDiff } from "./describe-diff";
 import { driftLines, holdBackDestructive, revertedEdits, type DriftItem } from "./drift";

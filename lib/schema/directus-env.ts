@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import path from "node:path";
+import * as path from "node:path";
 
 /** A package folder as Directus's own cli.js in `directusDir` resolves it. */
 export function directusPackageDir(directusDir: string, name: string): string {

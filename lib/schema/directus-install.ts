@@ -11,7 +11,7 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { readdir } from "node:fs/promises";
-import path from "node:path";
+import * as path from "node:path";
 import type pg from "pg";
 import { newClient } from "../db/client";
 import { readDbSettings } from "../db/settings";

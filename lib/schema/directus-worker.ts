@@ -15,8 +15,8 @@
  * keeps stdout and stderr. lib/schema/directus-cli.ts drives it.
  */
 import { createRequire } from "node:module";
-import path from "node:path";
-import readline from "node:readline";
+import * as path from "node:path";
+import * as readline from "node:readline";
 import { writeSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 

@@ -6,7 +6,7 @@
  * without a second edit.
  */
 import { readFileSync } from "node:fs";
-import path from "node:path";
+import * as path from "node:path";
 import { parseSnapshot, type Snapshot, type SnapshotField, type SnapshotRelation } from "./snapshot";
 
 export const SCHEMA_SNAPSHOT = path.resolve(__dirname, "..", "..", "snapshots", "schema.yaml");

@@ -9,7 +9,7 @@
  *    a directus_collections row, and Directus would happily snapshot it, or drop it on apply.
  */
 import { readdir, readFile } from "node:fs/promises";
-import path from "node:path";
+import * as path from "node:path";
 import type { Snapshot } from "./snapshot";
 
 /** Created by the migration runner itself (lib/migrations/runner.ts GUARD_TABLE_DDL), not by a file. */

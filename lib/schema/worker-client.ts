@@ -7,8 +7,8 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import path from "node:path";
-import readline from "node:readline";
+import * as path from "node:path";
+import * as readline from "node:readline";
 import type { Readable } from "node:stream";
 import type { WorkerAnswer, WorkerRequest } from "./directus-worker";
 

@@ -7,8 +7,8 @@
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
+import * as os from "node:os";
+import * as path from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
 import type { ExistingState } from "./plan";
 import { COLLECTIONS, emptyState, type CollectionName, type CollectionSpec, type FieldType, type ItemValues, type Scalar, type SeedState } from "./model";
