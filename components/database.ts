@@ -1,6 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { containerInputs } from "../lib/container-health";
+import { DockerNetwork } from "./docker-network";
 import { DATABASE_ALIAS, DATABASE_PORT, type ServiceDescription, type Setting } from "../lib/services";
 
 export interface DatabaseArgs {
@@ -16,7 +17,7 @@ export interface DatabaseArgs {
 
 /** PostgreSQL 16 + TimescaleDB in Docker: network, data volume, pinned image, healthy container. */
 export class Database extends pulumi.ComponentResource {
-  readonly network: docker.Network;
+  readonly network: DockerNetwork;
   readonly volume: docker.Volume;
   readonly container: docker.Container;
   /** Where containers on the stack's network reach it (the program itself: components/stack-access.ts). */
@@ -27,7 +28,7 @@ export class Database extends pulumi.ComponentResource {
     super("trm:database:Database", name, {}, opts);
     const [data] = args.service.volumes;
 
-    this.network = new docker.Network(`${name}-network`, { name: `${args.namePrefix}-net` }, { parent: this });
+    this.network = new DockerNetwork(`${name}-network`, { name: `${args.namePrefix}-net` }, { parent: this });
     this.volume = new docker.Volume(
       `${name}-data`,
       { name: `${args.namePrefix}-${data.volume}` },

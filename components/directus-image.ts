@@ -12,8 +12,9 @@ export interface DirectusImageArgs {
 
 /**
  * Our Directus image, built from the Dockerfile and kept local (CI pushes it after its dry-run).
- * The bundled runner is written first, synchronously, so the build context the provider hashes is
- * complete even at preview: the image rebuilds only when its inputs change.
+ * The image waits for the bundled runners (its context resolves once they are written), so the build
+ * context the provider hashes is complete even at preview: the image rebuilds only when its inputs
+ * change. esbuild bundles in its own process while the program goes on registering the database.
  */
 export class DirectusImage extends pulumi.ComponentResource {
   readonly image: docker.Image;
@@ -24,13 +25,13 @@ export class DirectusImage extends pulumi.ComponentResource {
   constructor(name: string, args: DirectusImageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("trm:directus:DirectusImage", name, {}, opts);
 
-    buildImageBundle(args.context);
+    const context = pulumi.output(buildImageBundle(args.context)).apply(() => args.context);
     this.image = new docker.Image(
       `${name}-image`,
       {
         imageName: args.imageName,
         build: {
-          context: args.context,
+          context,
           dockerfile: `${args.context}/Dockerfile`,
           platform: args.platform ?? "linux/amd64",
           // BuildKit in the daemon (no buildx needed): the classic builder, driven through the API as the

@@ -1,5 +1,5 @@
-import { spawnSync } from "node:child_process";
 import * as pulumi from "@pulumi/pulumi";
+import { dockerCli } from "../lib/docker-cli";
 
 export interface NetworkJoinArgs {
   network: pulumi.Input<string>;
@@ -10,15 +10,6 @@ export interface NetworkJoinArgs {
 interface JoinInputs {
   network: string;
   container: string;
-}
-
-/** Docker's CLI (the Docker socket of the container the program runs in); throws with Docker's message. */
-function dockerCli(args: string[], allowed: RegExp = /$^/): string {
-  const result = spawnSync("docker", args, { encoding: "utf8" });
-  if (result.error) throw new Error(`docker ${args.join(" ")}: ${result.error.message} (the Docker CLI must be on PATH)`);
-  const stderr = (result.stderr ?? "").trim();
-  if (result.status !== 0 && !allowed.test(stderr)) throw new Error(`docker ${args.join(" ")} failed: ${stderr}`);
-  return (result.stdout ?? "").trim();
 }
 
 /** Connects the container to the network unless it is on it already (an interrupted run may have connected it). */

@@ -2,5 +2,10 @@
 import path from "node:path";
 import { buildImageBundle } from "../lib/build/image-bundle";
 
-const outdir = buildImageBundle(path.resolve(__dirname, ".."));
-console.log(`image bundle written to ${path.relative(process.cwd(), outdir) || "."}`);
+buildImageBundle(path.resolve(__dirname, "..")).then(
+  (outdir) => console.log(`image bundle written to ${path.relative(process.cwd(), outdir) || "."}`),
+  (error: Error) => {
+    console.error(`image bundle: ${error.message}`);
+    process.exit(1);
+  },
+);

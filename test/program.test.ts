@@ -4,7 +4,7 @@
  * after setMocks, once per configuration (vi.resetModules).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parse } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -44,7 +44,12 @@ function stackConfig(stack: string, overrides: Record<string, string> = {}): Rec
 /** Where the program is taken to run (lib/reach.ts probes it for real): the same answer wherever the tests run, a CI job container too. */
 const ON_THE_HOST: ProgramHost = { note: "not in a container" };
 
-async function runProgram(stack: string, overrides: Record<string, string> = {}, host: ProgramHost = ON_THE_HOST) {
+/**
+ * Runs the program under mocks. A container's registration takes `containerMs` (it is created healthy,
+ * the slowest step for real too); the ordering test makes it longer than the program's own work, so
+ * what registers before a container completes does not wait for it.
+ */
+async function runProgram(stack: string, overrides: Record<string, string> = {}, host: ProgramHost = ON_THE_HOST, containerMs = 50) {
   const resources: Recorded[] = [];
   const completed = new Set<string>();
   pulumi.runtime.setAllConfig(stackConfig(stack, overrides), Object.keys(SECRETS).map((k) => `trm-directus:${k}`));
@@ -55,7 +60,7 @@ async function runProgram(stack: string, overrides: Record<string, string> = {},
       async newResource(args) {
         const urn = `urn:pulumi:${stack}::trm-directus::${args.type}::${args.name}`;
         resources.push({ type: args.type, name: args.name, inputs: args.inputs, urn, after: new Set(completed) });
-        await new Promise((r) => setTimeout(r, 5));
+        await new Promise((r) => setTimeout(r, args.type === "docker:index/container:Container" ? containerMs : 5));
         completed.add(args.name);
         const state: Record<string, unknown> = { ...args.inputs };
         if (args.type === "docker:index/image:Image") state.repoDigest = "sha256:" + "a".repeat(64);
@@ -108,10 +113,23 @@ const one = (resources: Recorded[], name: string) => {
   return found[0];
 };
 
+describe("the program's modules", () => {
+  // Pulumi serializes the dynamic providers with what they capture; under tsx's module interop a
+  // built-in imported by default comes out as `require("path").default`, which is undefined.
+  it("import Node's built-ins as namespaces or by name, never by default", () => {
+    const modules = ["index.ts", ...["components", "lib"].flatMap((dir) => readdirSync(path.join(REPO_ROOT, dir), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts")).map((f) => path.join(dir, f)))];
+    const offenders = modules.flatMap((file) =>
+      [...readFileSync(path.join(REPO_ROOT, file), "utf8").matchAll(/^import (\w+)(?:, \{[^}]*\})? from "(node:[\w/]+)";$/gm)].map((m) => `${file}: import ${m[1]} from "${m[2]}"`),
+    );
+    expect(offenders, "write `import * as x from \"node:x\"` or `import { y } from \"node:x\"`").toEqual([]);
+    expect(modules.length).toBeGreaterThan(40);
+  });
+});
+
 describe("the Pulumi program (mocks)", () => {
   let dev: Awaited<ReturnType<typeof runProgram>>;
   beforeAll(async () => {
-    dev = await runProgram("dev");
+    dev = await runProgram("dev", {}, ON_THE_HOST, 3000);
     // let every registration settle
     await outputValue(dev.program.portainerStack.compose);
   }, 60_000);
@@ -123,7 +141,7 @@ describe("the Pulumi program (mocks)", () => {
     expect(counts).toEqual({
       "trm:database:Database": 1,
       "trm:access:StackAccess": 1,
-      "docker:index/network:Network": 1,
+      "pulumi-nodejs:dynamic/docker:Network": 1,
       "docker:index/volume:Volume": 2,
       "docker:index/remoteImage:RemoteImage": 1,
       "docker:index/container:Container": 2,
@@ -309,7 +327,7 @@ describe("the Pulumi program (mocks)", () => {
     const ci = await runProgram("ci");
     await outputValue(ci.program.portainerStack.compose);
     const physical = (r: Awaited<ReturnType<typeof runProgram>>) =>
-      r.resources.filter((x) => x.type.startsWith("docker:") && x.inputs.name && !x.type.includes("Image")).map((x) => x.inputs.name);
+      r.resources.filter((x) => /^(docker:|pulumi-nodejs:dynamic\/docker:)/.test(x.type) && x.inputs.name && !x.type.includes("Image")).map((x) => x.inputs.name);
     expect(physical(ci).sort()).toEqual(["trm-ci-db", "trm-ci-directus", "trm-ci-net", "trm-ci-pgdata", "trm-ci-uploads"]);
     expect(physical(dev).some((n: string) => physical(ci).includes(n))).toBe(false);
     expect(one(ci.resources, "database-container").inputs.ports).toEqual([{ internal: 5432, external: 15432, ip: "127.0.0.1" }]);

@@ -406,11 +406,13 @@ describe("adopting the machine's stack: what Docker has that the state does not"
   it("reads the state's Docker objects by name and id", () => {
     const resources = [
       { type: "docker:index/container:Container", id: "c-db", outputs: { name: "trm-dev-db" } },
-      { type: "docker:index/network:Network", id: "n-1", outputs: { name: "trm-dev-net" } },
+      { type: "pulumi-nodejs:dynamic/docker:Network", id: "n-1", outputs: { name: "trm-dev-net" } },
+      // a state from before the network was ours: @pulumi/docker's Network, until the next up takes it over
+      { type: "docker:index/network:Network", id: "n-0", outputs: { name: "trm-old-net" } },
       { type: "docker:index/volume:Volume", id: "trm-dev-pgdata", outputs: { name: "trm-dev-pgdata" } },
       { type: "pulumi-nodejs:dynamic:Resource", id: "seed", outputs: { name: "x" } },
     ];
-    expect(recordedObjects(resources)).toEqual({ containers: { "trm-dev-db": "c-db" }, networks: { "trm-dev-net": "n-1" }, volumes: ["trm-dev-pgdata"] });
+    expect(recordedObjects(resources)).toEqual({ containers: { "trm-dev-db": "c-db" }, networks: { "trm-dev-net": "n-1", "trm-old-net": "n-0" }, volumes: ["trm-dev-pgdata"] });
   });
 
   it("a kept database that cannot be adopted: one command that copies its files to backups/ first", () => {

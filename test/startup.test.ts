@@ -161,7 +161,7 @@ const tableExists = async (table: string) =>
 const recorded = async () => (await pg.query<{ n: number }>(db, "SELECT count(*)::int AS n FROM migrations_applied"))[0].n;
 
 beforeAll(async () => {
-  buildImageBundle(REPO_ROOT);
+  await buildImageBundle(REPO_ROOT);
   runtime = await ensureDirectusRuntime();
   pg = await startPostgres();
   db = await pg.createDatabase("startup");

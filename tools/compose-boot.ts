@@ -125,7 +125,7 @@ export function renderBootStack(stackName: string, image: string, port: number):
 
 /** The image bundle, then `docker build` of this checkout (the classic builder: buildx is not everywhere). */
 async function buildImage(tag: string): Promise<void> {
-  buildImageBundle(REPO_ROOT);
+  await buildImageBundle(REPO_ROOT);
   const build = await run("docker", ["build", "-q", "-t", tag, REPO_ROOT], false, { DOCKER_BUILDKIT: "0" });
   if (build.status !== 0) throw new Error(`docker build failed:\n${build.output}`);
 }

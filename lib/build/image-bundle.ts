@@ -1,5 +1,5 @@
-import { buildSync } from "esbuild";
-import path from "node:path";
+import { build } from "esbuild";
+import * as path from "node:path";
 
 export const IMAGE_BUNDLE_DIR = path.join("dist", "image", "bin");
 
@@ -17,12 +17,13 @@ const ENTRY_POINTS = {
 /**
  * Bundles the migration runner, the bootstrap and schema steps into single CJS files under dist/image/bin.
  * Deterministic for the same sources, so the Docker build context (and the image) only changes
- * when they do. Used by `npm run build:image` and by the Pulumi DirectusImage component.
+ * when they do. Used by `npm run build:image` and by the Pulumi DirectusImage component. esbuild
+ * bundles in its own process, so the program's thread stays free to register resources meanwhile.
  */
-export function buildImageBundle(repoRoot: string): string {
+export async function buildImageBundle(repoRoot: string): Promise<string> {
   const root = path.resolve(repoRoot);
   const outdir = path.join(root, IMAGE_BUNDLE_DIR);
-  buildSync({
+  await build({
     absWorkingDir: root,
     entryPoints: ENTRY_POINTS,
     outdir,

@@ -7,6 +7,7 @@
  * database is brought to this clone's secrets (scripts/lib/kept-database.ts).
  */
 import type { Stack } from "@pulumi/pulumi/automation";
+import { DOCKER_NETWORK_TYPES } from "../../components/docker-network";
 import { validateStackConfig } from "../../lib/stack-config";
 import { docker } from "./docker";
 import { bringKeptDatabaseToSecrets } from "./kept-database";
@@ -39,7 +40,7 @@ export function recordedObjects(resources: { type: string; id?: string; outputs?
   for (const r of resources) {
     const name = String(r.outputs?.name ?? "");
     if (r.type === "docker:index/container:Container") recorded.containers[name] = r.id ?? "";
-    else if (r.type === "docker:index/network:Network") recorded.networks[name] = r.id ?? "";
+    else if (DOCKER_NETWORK_TYPES.includes(r.type)) recorded.networks[name] = r.id ?? "";
     else if (r.type === "docker:index/volume:Volume") recorded.volumes.push(name);
   }
   return recorded;

@@ -121,7 +121,11 @@ function firstLine(error: unknown): string {
 export async function stackForOperation(stackName: string, log: (line: string) => void, program = DEFAULT_PROGRAM): Promise<Stack> {
   const pulumi = await findPulumi(pinnedPulumiVersion(), realPulumiSources, log);
   const stack = await openStack(stackName, { pulumi: pulumi.command, env: engineEnv(pulumi), program, log });
-  if (program === DEFAULT_PROGRAM) await ensurePlugins(stack.workspace, { canDownload: !pulumi.offline, log });
-  await recoverInterruptedRun(stack, log);
+  // Independent (the plugin cache, the stack's state): side by side, each let finish before a failure is thrown.
+  const checks = await Promise.allSettled([
+    program === DEFAULT_PROGRAM ? ensurePlugins(stack.workspace, { canDownload: !pulumi.offline, log }) : undefined,
+    recoverInterruptedRun(stack, log),
+  ]);
+  for (const check of checks) if (check.status === "rejected") throw check.reason;
   return stack;
 }

@@ -10,6 +10,7 @@ import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from "n
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { DOCKER_NETWORK_TYPES } from "../../components/docker-network";
 import { docker } from "./docker";
 
 export interface LockHolder {
@@ -192,7 +193,7 @@ export async function dockerResourceUrns(stack: Stack): Promise<string[]> {
   const { deployment } = await stack.exportStack();
   return (deployment.resources ?? [])
     .map((r: { urn: string; type: string }) => r)
-    .filter((r: { type: string }) => /^docker:index\/(container|network|volume):/.test(r.type))
+    .filter((r: { type: string }) => /^docker:index\/(container|volume):/.test(r.type) || DOCKER_NETWORK_TYPES.includes(r.type))
     .map((r: { urn: string }) => r.urn);
 }
 
