@@ -25,9 +25,9 @@ import { ensurePlugins } from "./lib/plugins";
 import { engineEnv, findPulumi, pinnedPulumiVersion, realPulumiSources, type FoundPulumi } from "./lib/pulumi-cli";
 import { NotReadyError, waitUntilReady } from "./lib/ready";
 import {
-  dataResourceUrns, dockerObjectsOf, dockerResourceUrns, findDockerDrift, newestBackup, recoverInterruptedRun,
+  dataResourceUrns, dockerObjectsOf, dockerResourceUrns, findDockerDrift, newestBackup, recoverInterruptedRun, stackOutputsIn,
 } from "./lib/recover";
-import { describeFailure, ensureSecrets, openStack, readOutputs, REPO_ROOT, stackConfigFile, streamErrors, streamOutput } from "./lib/stack";
+import { describeFailure, ensureSecrets, openStack, plainOutputs, REPO_ROOT, stackConfigFile, streamErrors, streamOutput } from "./lib/stack";
 import { envFromOutputs, type StackOutputs } from "./stack-env";
 
 const log = (line: string) => console.log(`dev: ${line}`);
@@ -77,11 +77,11 @@ export async function prepare(stackName: string): Promise<{ stack: Stack; pulumi
  * (Directus may be what is missing); then `--refresh` refreshes everything, and a database that came
  * back new has its migrations and seed re-read and applied again.
  */
-export async function upConverging(stack: Stack, stackName: string, options: { refresh: boolean }): Promise<void> {
+export async function upConverging(stack: Stack, stackName: string, options: { refresh: boolean }): Promise<StackOutputs> {
   const streams = { onOutput: streamOutput, onError: streamErrors };
-  await recoverInterruptedRun(stack, log);
-  await adoptLeftovers(stack, log);
-  const objects = dockerObjectsOf(await readOutputs(stack));
+  const state = await recoverInterruptedRun(stack, log);
+  await adoptLeftovers(stack, state, log);
+  const objects = dockerObjectsOf(stackOutputsIn(state));
   const drift = findDockerDrift(objects);
   for (const name of drift.stopped) {
     dockerOrThrow(["start", name]);
@@ -94,14 +94,15 @@ export async function upConverging(stack: Stack, stackName: string, options: { r
     log(`missing in Docker: ${drift.missing.join(", ")}: re-reading the stack's containers, network and volumes so this up recreates them`);
     await stack.refresh({ ...streams, target: await dockerResourceUrns(stack) });
   }
-  await stack.up({ ...streams, refresh: options.refresh && !recovering });
+  let up = await stack.up({ ...streams, refresh: options.refresh && !recovering });
   if (recovering && options.refresh) {
-    await stack.up({ ...streams, refresh: true });
+    up = await stack.up({ ...streams, refresh: true });
   } else if (drift.dataVolumeLost || drift.missing.includes(objects.databaseContainer ?? "")) {
     log("the database container is new: re-reading its migrations and seed, then applying what it lacks");
     await stack.refresh({ ...streams, target: await dataResourceUrns(stack) });
-    await stack.up(streams);
+    up = await stack.up(streams);
   }
+  return plainOutputs<StackOutputs>(up.outputs);
 }
 
 /** A container that was stopped boots again: migrations and schema checks, then Directus. */
@@ -141,8 +142,7 @@ const READY_TIMEOUT_SECONDS = 120;
 /** Steps 1-6: what `npm run dev` does, and how `npm run dev:reset` ends. */
 export async function devUp(stackName: string, options: { refresh: boolean }): Promise<void> {
   const { stack } = await prepare(stackName);
-  await step(`5/6 pulumi up${options.refresh ? " --refresh" : ""}`, () => upConverging(stack, stackName, options));
-  const outputs = await readOutputs<StackOutputs>(stack);
+  const outputs = await step(`5/6 pulumi up${options.refresh ? " --refresh" : ""}`, () => upConverging(stack, stackName, options));
   await step("6/6 ready check", () => ensureReady(outputs));
   log(`ready: Directus at ${outputs.directusUrl} (admin ${outputs.adminEmail}; password: npm run stack -- admin-password)`);
 }

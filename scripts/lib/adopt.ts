@@ -6,7 +6,7 @@
  * and created again by the `up` (they hold nothing), the volumes are kept with their data, and a kept
  * database is brought to this clone's secrets (scripts/lib/kept-database.ts).
  */
-import type { Stack } from "@pulumi/pulumi/automation";
+import type { Deployment, Stack } from "@pulumi/pulumi/automation";
 import { DOCKER_NETWORK_TYPES } from "../../components/docker-network";
 import { validateStackConfig } from "../../lib/stack-config";
 import { docker } from "./docker";
@@ -82,10 +82,9 @@ function idInDocker(kind: "container" | "network" | "volume", name: string): str
  * Adopts what the machine's stack left in Docker that this state does not know (see the top);
  * says what it found, what it adopted and what it reset. Returns whether it adopted anything.
  */
-export async function adoptLeftovers(stack: Stack, log: (line: string) => void): Promise<boolean> {
+export async function adoptLeftovers(stack: Stack, state: Deployment, log: (line: string) => void): Promise<boolean> {
   const names = stackDockerNames(stack.name);
-  const { deployment } = await stack.exportStack();
-  const leftovers = findLeftovers(names, recordedObjects(deployment?.resources ?? []), idInDocker);
+  const leftovers = findLeftovers(names, recordedObjects(state.deployment?.resources ?? []), idInDocker);
   const found = [...leftovers.containers, ...leftovers.networks, ...leftovers.volumes];
   if (found.length === 0) return false;
   log(`found ${found.join(", ")} in Docker, not made by this clone's state (an earlier state or another clone of stack ${stack.name}): adopting them, keeping the volumes`);

@@ -5,7 +5,7 @@
  * volumes as Docker has them now (stopped ones are started, missing ones are re-read so `up` recreates
  * them). Plain functions over the Automation API and the Docker CLI.
  */
-import type { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import type { Deployment, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -98,13 +98,16 @@ export function stopOrphanedPlugins(workDir: string): string[] {
 
 /**
  * What an interrupted or killed run leaves that would block the next one: its lock (when its process is
- * gone) and its pending operations. Every script that runs an operation calls this first.
+ * gone) and its pending operations. Every script that runs an operation calls this first. Returns the
+ * state as it found it (read once: `npm run dev` checks the stack's Docker objects against it too).
  */
-export async function recoverInterruptedRun(stack: Stack, log: (line: string) => void): Promise<void> {
+export async function recoverInterruptedRun(stack: Stack, log: (line: string) => void): Promise<Deployment> {
   const workspace = stack.workspace as LocalWorkspace;
   const project = (await workspace.projectSettings()).name;
   await releaseStaleLocks(stack, readLocks(workspace.envVars.PULUMI_BACKEND_URL ?? "", project, stack.name), log);
-  await resolvePendingOperations(stack, log);
+  const state = await stack.exportStack();
+  await resolvePendingOperations(stack, state, log);
+  return state;
 }
 
 interface PendingOperation {
@@ -126,8 +129,7 @@ const NAMED_DOCKER_OBJECTS: Record<string, (name: string) => string[]> = {
  * operations are dropped from the state. Our migrations and seed are idempotent: an interrupted one is
  * simply applied again by the next `up` (its state still says what was last recorded).
  */
-export async function resolvePendingOperations(stack: Stack, log: (line: string) => void): Promise<number> {
-  const state = await stack.exportStack();
+export async function resolvePendingOperations(stack: Stack, state: Deployment, log: (line: string) => void): Promise<number> {
   const pending = (state.deployment?.pending_operations ?? []) as PendingOperation[];
   if (pending.length === 0) return 0;
   for (const op of pending) {
@@ -175,6 +177,11 @@ export function findDockerDrift(objects: DockerObjects): DockerDrift {
     if (name === objects.dataVolume) drift.dataVolumeLost = true;
   }
   return drift;
+}
+
+/** The stack's outputs as a state records them (its Stack resource's; empty before the first `up`). */
+export function stackOutputsIn(state: Deployment): Record<string, any> {
+  return (state.deployment?.resources ?? []).find((r: { type: string }) => r.type === "pulumi:pulumi:Stack")?.outputs ?? {};
 }
 
 /** The stack's Docker objects by name, from its outputs (empty before the first `up`). */
