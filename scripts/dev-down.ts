@@ -11,7 +11,7 @@ import { stackDockerNames } from "./lib/adopt";
 import { docker } from "./lib/docker";
 import { finishInFlightStepsOnCtrlC } from "./lib/interrupt";
 import { stackForOperation } from "./lib/pulumi-cli";
-import { describeFailure, readOutputs, streamErrors, streamOutput } from "./lib/stack";
+import { describeFailure, OPERATION_STREAMS, readOutputs } from "./lib/stack";
 
 const log = (line: string) => console.log(`dev:down: ${line}`);
 
@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   const stack = await stackForOperation(stackName, log);
   const outputs = await readOutputs<{ volumes?: Record<string, string> }>(stack);
   const volumes = Object.values(outputs.volumes ?? {});
-  await step("pulumi destroy", () => stack.destroy({ onOutput: streamOutput, onError: streamErrors }), log);
+  await step("pulumi destroy", () => stack.destroy(OPERATION_STREAMS), log);
   if (!reset) {
     if (volumes.length > 0) log(`kept volumes ${volumes.join(", ")} (npm run dev:reset removes them)`);
     return;

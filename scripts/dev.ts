@@ -27,7 +27,7 @@ import { NotReadyError, waitUntilReady } from "./lib/ready";
 import {
   dataResourceUrns, dockerObjectsOf, dockerResourceUrns, findDockerDrift, newestBackup, recoverInterruptedRun, stackOutputsIn,
 } from "./lib/recover";
-import { describeFailure, ensureSecrets, openStack, plainOutputs, REPO_ROOT, stackConfigFile, streamErrors, streamOutput } from "./lib/stack";
+import { describeFailure, ensureSecrets, openStack, OPERATION_STREAMS, plainOutputs, REPO_ROOT, stackConfigFile } from "./lib/stack";
 import { envFromOutputs, type StackOutputs } from "./stack-env";
 
 const log = (line: string) => console.log(`dev: ${line}`);
@@ -78,7 +78,7 @@ export async function prepare(stackName: string): Promise<{ stack: Stack; pulumi
  * back new has its migrations and seed re-read and applied again.
  */
 export async function upConverging(stack: Stack, stackName: string, options: { refresh: boolean }): Promise<StackOutputs> {
-  const streams = { onOutput: streamOutput, onError: streamErrors };
+  const streams = OPERATION_STREAMS;
   const state = await recoverInterruptedRun(stack, log);
   await adoptLeftovers(stack, state, log);
   const objects = dockerObjectsOf(stackOutputsIn(state));

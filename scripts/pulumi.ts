@@ -16,7 +16,7 @@ import { parseArgs } from "node:util";
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { finishInFlightStepsOnCtrlC } from "./lib/interrupt";
 import { engineEnv, findPulumi, pinnedPulumiVersion, realPulumiSources, stackForOperation } from "./lib/pulumi-cli";
-import { DEFAULT_PROGRAM, describeFailure, pulumiEnv, REPO_ROOT, streamErrors, streamOutput } from "./lib/stack";
+import { DEFAULT_PROGRAM, describeFailure, OPERATION_STREAMS, pulumiEnv, REPO_ROOT, streamErrors, streamOutput } from "./lib/stack";
 
 const OPERATIONS = ["up", "preview", "refresh", "destroy"] as const;
 type Operation = (typeof OPERATIONS)[number];
@@ -61,7 +61,7 @@ interface OperationOptions {
 
 /** Runs one operation; returns its summary: the change counts. */
 async function operate(stack: Stack, operation: Operation, o: OperationOptions): Promise<{ changeSummary: Record<string, number> }> {
-  const streams = { onOutput: o.onOutput, onError: o.onError, onEvent: o.onEvent };
+  const streams = { ...OPERATION_STREAMS, onOutput: o.onOutput, onError: o.onError, onEvent: o.onEvent };
   switch (operation) {
     case "up": {
       const up = await stack.up({ ...streams, diff: o.diff, refresh: o.refresh, expectNoChanges: o.expectNoChanges });
