@@ -36,21 +36,8 @@ NPM_VERSION="$(pin NPM_VERSION)"; NPM_INTEGRITY="$(pin NPM_INTEGRITY)"
 [ -n "$NODE_VERSION" ] && [ -n "$NODE_INTEGRITY" ] && [ -n "$NPM_VERSION" ] && [ -n "$NPM_INTEGRITY" ] \
   || die "cannot read the Node/npm pins from $STANDINS/build.sh"
 
-image_id() { docker image inspect -f '{{.Id}}' "$1" 2>/dev/null || true; }
-image_label() { docker image inspect -f "{{ index .Config.Labels \"$2\" }}" "$1" 2>/dev/null || true; }
-sha512_integrity() { printf 'sha512-%s' "$(openssl dgst -sha512 -binary "$1" | base64 -w0)"; }
-
-# npm pack a pinned package into $CACHE/dl (once; the Directus stand-in's build leaves them there) and check it.
-fetch_npm_tarball() {
-  local name="$1" version="$2" integrity="$3" file="$CACHE/dl/$1-$2.tgz"
-  mkdir -p "$CACHE/dl"
-  if [ ! -s "$file" ] || [ "$(sha512_integrity "$file")" != "$integrity" ]; then
-    say "fetching ${name}@${version} from the npm registry"
-    rm -f "$file"
-    (cd "$CACHE/dl" && npm pack "${name}@${version}" --silent >/dev/null) || die "npm pack ${name}@${version} failed"
-  fi
-  [ "$(sha512_integrity "$file")" = "$integrity" ] || die "$file: integrity is not the pinned $integrity"
-}
+# fetch_npm_tarball, image_id, image_label, image_size_mb
+source "$HERE/../lib.sh"
 
 # The base (debootstrapped once; the stand-ins' script builds it when missing, and starts Docker).
 bash "$STANDINS/build.sh" base >&2
@@ -90,5 +77,5 @@ if ! DOCKER_BUILDKIT=0 docker build --force-rm --cpu-shares "${TRM_STANDIN_CPU_S
 fi
 if [ -n "$old" ] && [ "$old" != "$(image_id "$TAG")" ]; then docker rmi "$old" >/dev/null 2>&1 || true; fi
 for id in $stale; do docker rmi "$id" >/dev/null 2>&1 || true; done
-say "built $TAG in $((SECONDS - start)) s ($(docker image inspect -f '{{.Size}}' "$TAG" | awk '{ printf "%d MB", $1 / 1000000 }'))"
+say "built $TAG in $((SECONDS - start)) s ($(image_size_mb "$TAG"))"
 echo "$TAG"

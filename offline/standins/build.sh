@@ -62,22 +62,8 @@ flock -w 1800 9 || die "another build.sh holds $CACHE/build.lock"
 # ---------------------------------------------------------------------------------
 # Helpers
 
-sha512_integrity() { printf 'sha512-%s' "$(openssl dgst -sha512 -binary "$1" | base64 -w0)"; }
-
-# npm pack a pinned package into $CACHE/dl (once) and check its integrity.
-fetch_npm_tarball() {
-  local name="$1" version="$2" integrity="$3"
-  local file="$CACHE/dl/${name}-${version}.tgz"
-  if [ ! -s "$file" ] || [ "$(sha512_integrity "$file")" != "$integrity" ]; then
-    command -v npm >/dev/null 2>&1 || die "npm is needed on the host to fetch ${name}@${version}"
-    say "fetching ${name}@${version} from the npm registry"
-    rm -f "$file"
-    (cd "$CACHE/dl" && npm pack "${name}@${version}" --silent >/dev/null) \
-      || die "npm pack ${name}@${version} failed"
-  fi
-  [ "$(sha512_integrity "$file")" = "$integrity" ] \
-    || die "${file}: integrity $(sha512_integrity "$file") is not the pinned $integrity"
-}
+# sha512_integrity, fetch_npm_tarball, image_id, image_label, image_size_mb
+source "$HERE/../lib.sh"
 
 # sha256 over relative paths + contents of the given files, plus extra strings.
 hash_inputs() {
@@ -101,10 +87,6 @@ wait_up_to() {
   done
   ! kill -0 "$2" 2>/dev/null
 }
-
-image_id() { docker image inspect -f '{{.Id}}' "$1" 2>/dev/null || true; }
-image_label() { docker image inspect -f "{{ index .Config.Labels \"$2\" }}" "$1" 2>/dev/null || true; }
-image_size_mb() { docker image inspect -f '{{.Size}}' "$1" | awk '{ printf "%d MB", $1 / 1000000 }'; }
 
 # Debian mirror of this machine: "URI SUITE" for every deb source in /etc/apt.
 apt_sources() {
