@@ -15,11 +15,12 @@ interface NetworkOutputs extends NetworkInputs {
   networkId: string;
 }
 
-/** The state's type for this resource; stacks created before it recorded @pulumi/docker's Network. */
-export const DOCKER_NETWORK_TYPE = "pulumi-nodejs:dynamic/docker:Network";
+/** The dynamic resource's module and type: the state records it as `pulumi-nodejs:dynamic/docker:Network`. */
+const [MODULE, TYPE] = ["docker", "Network"];
+/** What stacks created before this resource recorded: @pulumi/docker's Network. */
 const PULUMI_DOCKER_NETWORK_TYPE = "docker:index/network:Network";
 /** The types a state may record the stack's network as (the second until the first `up` that takes it over). */
-export const DOCKER_NETWORK_TYPES: readonly string[] = [DOCKER_NETWORK_TYPE, PULUMI_DOCKER_NETWORK_TYPE];
+export const DOCKER_NETWORK_TYPES: readonly string[] = [`pulumi-nodejs:dynamic/${MODULE}:${TYPE}`, PULUMI_DOCKER_NETWORK_TYPE];
 
 const NO_SUCH_NETWORK = /No such network|not found/i;
 
@@ -80,8 +81,8 @@ export class DockerNetwork extends pulumi.dynamic.Resource {
       name,
       { name: args.name, networkId: undefined },
       { ...opts, aliases: [...(opts?.aliases ?? []), { type: PULUMI_DOCKER_NETWORK_TYPE }] },
-      "docker",
-      "Network",
+      MODULE,
+      TYPE,
     );
   }
 }

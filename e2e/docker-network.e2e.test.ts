@@ -8,10 +8,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dockerNetworkProvider as provider } from "../components/docker-network";
 import { docker, dockerOrThrow } from "../scripts/lib/docker";
-import { ensureDocker } from "../scripts/lib/machine";
+import { ensureDocker, ensureImages, stackImages } from "../scripts/lib/machine";
 
 const NAME = "trm-e2e-netres-net";
 const CONTAINER = "trm-e2e-netres-sleeper";
+const [databaseImage] = stackImages("dev");
 const idOf = (name: string) => dockerOrThrow(["network", "inspect", "--format", "{{.Id}}", name]);
 const cleanUp = () => {
   docker(["rm", "-f", CONTAINER]);
@@ -19,7 +20,9 @@ const cleanUp = () => {
 };
 
 beforeAll(async () => {
-  await ensureDocker((line) => console.log(`docker-network: ${line}`));
+  const log = (line: string) => console.log(`docker-network: ${line}`);
+  await ensureDocker(log);
+  await ensureImages([databaseImage], log);
   cleanUp();
 }, 300_000);
 afterAll(cleanUp);
@@ -50,7 +53,7 @@ describe("the stack's network on the Docker CLI", () => {
 
   it("delete removes it, a second delete finds nothing to do; one with a container on it says so", async () => {
     const outs = (await provider.create({ name: NAME })).outs!;
-    dockerOrThrow(["run", "-d", "--name", CONTAINER, "--network", NAME, "--entrypoint", "sleep", "timescale/timescaledb-ha:pg16.6-ts2.17.2-all", "60"]);
+    dockerOrThrow(["run", "-d", "--name", CONTAINER, "--network", NAME, "--entrypoint", "sleep", databaseImage, "60"]);
     await expect(provider.delete!(outs.networkId, outs)).rejects.toThrow(/docker network rm trm-e2e-netres-net failed: .*active endpoints/);
     docker(["rm", "-f", CONTAINER]);
     await provider.delete!(outs.networkId, outs);
