@@ -119,12 +119,7 @@ export = async function trmDirectus() {
 
   return {
     /** Where the scripts (npm run stack -- smoke) reach them: as this program does (reachContainersBy). */
-    directusUrl: access.directusUrl,
-    adminEmail: config.directus.adminEmail,
-    databaseHost: access.database.host,
-    databasePort: access.database.port,
-    databaseName: config.database.name,
-    databaseUser: config.database.user,
+    ...access.reachOutputs(config),
     databaseContainer: database.container.name,
     directusContainer: directus.container.name,
     imageId: image.imageId,

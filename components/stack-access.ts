@@ -39,4 +39,16 @@ export class StackAccess extends pulumi.ComponentResource {
     this.directusUrl = ready.apply(() => `http://${directus.host}:${directus.port}`);
     this.registerOutputs({ database: this.database, directusUrl: this.directusUrl });
   }
+
+  /** The stack outputs the scripts reach the stack by (scripts/stack-env.ts): as this program does. */
+  reachOutputs(config: { directus: { adminEmail: string }; database: { name: string; user: string } }) {
+    return {
+      directusUrl: this.directusUrl,
+      adminEmail: config.directus.adminEmail,
+      databaseHost: this.database.host,
+      databasePort: this.database.port,
+      databaseName: config.database.name,
+      databaseUser: config.database.user,
+    };
+  }
 }
