@@ -8,7 +8,7 @@ COPY --chown=node:node db-init/ /directus/trm/db-init/
 COPY --chown=node:node db-post/ /directus/trm/db-post/
 COPY --chown=node:node snapshots/ /directus/trm/snapshots/
 COPY --chown=node:node extensions/ /directus/extensions/
-COPY --chown=node:node scripts/image/startup.sh /directus/trm/startup.sh
+COPY --chown=node:node scripts/image/startup.sh scripts/image/ecosystem.config.cjs scripts/image/server-gate.mjs /directus/trm/
 
 # Upstream's ecosystem.config.cjs restarts a crashed Directus only when this is true.
 ENV PM2_AUTO_RESTART=true

@@ -5,7 +5,7 @@
  */
 import { createField, createItem, deleteField, readCollections, readItems, updateRelation } from "@directus/sdk";
 import { spawn, type ChildProcess } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parse, stringify } from "yaml";
@@ -112,6 +112,31 @@ async function stop(b: Boot): Promise<void> {
   clearTimeout(timer);
 }
 
+/** The processes still in the boot's process group (the script, pm2-runtime, Directus): pid, command line, RSS. */
+function processesOf(b: Boot): { pid: number; cmdline: string; rssMb: number }[] {
+  const found = [];
+  for (const entry of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(fields[2]) !== b.child.pid || fields[0] === "Z") continue;
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0").join(" ");
+      found.push({ pid: Number(entry), cmdline, rssMb: (Number(fields[21]) * 4096) / 2 ** 20 });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = BOOT_TIMEOUT_MS): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** A copy of schema.yaml without one collection (its fields and relations too). */
 function snapshotWithout(collection: string): string {
   const snapshot = parse(readFileSync(path.join(REPO_ROOT, "snapshots/schema.yaml"), "utf8"));
@@ -198,6 +223,38 @@ describe("the image start-up script", () => {
     } finally {
       await stop(b);
     }
+  }, BOOT_TIMEOUT_MS + 60_000);
+
+  it("Directus loads while the steps run and is held, off the database, until step 4 is done", async () => {
+    const fresh = await pg.createDatabase("gate");
+    const postDir = path.join(work, "db-post-slow");
+    cpSync(path.join(REPO_ROOT, "db-post"), postDir, { recursive: true });
+    writeFileSync(path.join(postDir, "999_slow.sql"), "SELECT pg_sleep(4);\n");
+    const b = await boot({ ...dbEnv(fresh), DB_POST_DIR: postDir });
+    try {
+      const activity = (where: string) =>
+        pg.query<{ n: number }>(fresh, `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND ${where}`).then((rows) => rows[0].n);
+      await until("step 4's slow migration", async () => (await activity("query LIKE 'SELECT pg_sleep(4)%' AND state = 'active'")) === 1);
+      const held = () => processesOf(b).find((p) => p.cmdline.includes("server-gate.mjs") && p.cmdline.includes("ProcessContainer"));
+      // pm2's Directus has loaded its modules (~250 MB) by the time the slow step 4 runs...
+      await until("Directus's modules loaded", () => (held()?.rssMb ?? 0) > 150, 20_000);
+      expect(b.output()).not.toContain("==> 5/5");
+      // ...and has neither opened its port nor a connection to the database
+      await expect(fetch(`${b.url}/server/health`)).rejects.toThrow();
+      expect(await activity("query NOT LIKE 'SELECT pg_sleep(4)%'")).toBe(0);
+      await healthy(b);
+      expect(b.output()).toContain("==> 5/5");
+    } finally {
+      await stop(b);
+    }
+  }, BOOT_TIMEOUT_MS + 60_000);
+
+  it("a stop signal to the script alone (docker stop, through the container's init) stops Directus and leaves no process behind", async () => {
+    const b = await boot();
+    await healthy(b);
+    process.kill(b.child.pid!, "SIGTERM");
+    await b.exit;
+    await until("pm2 and Directus to exit", () => processesOf(b).length === 0, 15_000);
   }, BOOT_TIMEOUT_MS + 60_000);
 
   it("on a restart every step reports nothing to do, and Directus is healthy again", async () => {
@@ -401,6 +458,7 @@ describe("the image start-up script", () => {
     expect(b.stderr()).toBe(""); // one stream, so the order above is the order written, not pipe timing
     expect(b.output()).not.toContain("==> 2/5");
     expect(await tableExists("half_done")).toBe(false);
+    expect(processesOf(b)).toEqual([]); // the Directus pm2 started meanwhile went with it
     // what `npm run dev`'s ready check prints when the container shows this log (scripts/lib/ready.ts)
     const shown = new StartupFailedError("trm-dev-directus", { status: "restarting", restarts: 2, exitCode: 3 }, { stdout: b.output(), stderr: "" }).message;
     expect(shown).toContain("the Directus container trm-dev-directus is not starting (restarting, 2 restarts, exit code 3): its start-up failed at step 1/5 pre-schema migrations (exit 3).");
@@ -490,9 +548,15 @@ describe("the image start-up script", () => {
 describe("the image build inputs", () => {
   it("every COPY source of the Dockerfile exists after `npm run build:image`", () => {
     const dockerfile = readFileSync(path.join(REPO_ROOT, "Dockerfile"), "utf8");
-    const sources = [...dockerfile.matchAll(/^COPY(?:\s+--\S+)*\s+(\S+)\s+\S+$/gm)].map((m) => m[1]);
-    expect(sources).toEqual(["dist/image/bin/", "db-init/", "db-post/", "snapshots/", "extensions/", "scripts/image/startup.sh"]);
+    const sources = [...dockerfile.matchAll(/^COPY(?:[ \t]+--\S+)*((?:[ \t]+\S+)+)[ \t]+\S+$/gm)].flatMap((m) => m[1].trim().split(/\s+/));
+    expect(sources).toEqual([
+      "dist/image/bin/", "db-init/", "db-post/", "snapshots/", "extensions/",
+      "scripts/image/startup.sh", "scripts/image/ecosystem.config.cjs", "scripts/image/server-gate.mjs",
+    ]);
     for (const source of sources) expect(existsSync(path.join(REPO_ROOT, source)), source).toBe(true);
+    // .dockerignore lets exactly these into the build context (besides the Dockerfile itself)
+    const allowed = readFileSync(path.join(REPO_ROOT, ".dockerignore"), "utf8").split("\n").filter((line) => line.startsWith("!")).map((line) => line.slice(1));
+    for (const source of sources) expect(allowed.some((entry) => source.startsWith(entry) || entry.startsWith(source)), source).toBe(true);
     for (const runner of ["db-init", "bootstrap", "schema-apply", "directus-setup", "schema-worker"]) {
       expect(existsSync(path.join(REPO_ROOT, IMAGE_BUNDLE_DIR, `${runner}.cjs`)), runner).toBe(true);
     }

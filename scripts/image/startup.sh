@@ -3,14 +3,17 @@
 #   1 pre-schema migrations  2 directus bootstrap (skipped when it has nothing to do)
 #   3 schema from the bundled snapshot (no Directus load when nothing changed since the last check;
 #     when bootstrap ran, the Directus it loaded applies the schema: one process for steps 2 and 3)
-#   4 post-schema migrations  5 exec pm2-runtime (crash recovery)
-# Any failing step stops here, before Directus starts, with the error as the last log lines.
+#   4 post-schema migrations  5 Directus starts (pm2-runtime: crash recovery)
+# pm2-runtime starts with step 1, so Directus loads its modules while the steps run; server-gate.mjs
+# holds it, before it touches the database, until step 4 is done (step 5 opens the gate).
+# Any failing step stops pm2 and this script, Directus never started, with the error as the last log lines.
 # Schema drift (what the database has that the snapshot lacks) is no failure: step 3 keeps it, applies
 # the rest, logs it loudly and records it in trm_startup.schema_drift (docs/schema.md).
 # Paths default to the image's; point them elsewhere to run the same script outside a container.
 set -eu
 
 DIRECTUS_DIR="${DIRECTUS_DIR:-/directus}"
+HERE=$(cd "$(dirname "$0")" && pwd)
 TRM_DIR="${TRM_DIR:-$DIRECTUS_DIR/trm}"
 TRM_BIN="${TRM_BIN:-$TRM_DIR/bin}"
 DB_INIT_DIR="${DB_INIT_DIR:-$TRM_DIR/db-init}"
@@ -25,10 +28,27 @@ export SCHEMA_ALLOW_DELETIONS="${SCHEMA_ALLOW_DELETIONS:-false}"
 exec 2>&1
 
 log() { echo "[trm-startup] $*"; }
+
+# A fresh gate each boot: a restarted container keeps its /tmp, and with it the last boot's open gate.
+gate_dir=$(mktemp -d)
+trap 'rm -rf "$gate_dir"' EXIT
+export TRM_SERVER_GATE="$gate_dir/open"
+(cd "$DIRECTUS_DIR" && exec pm2-runtime start "$HERE/ecosystem.config.cjs") &
+server=$!
+
+# Before the gate opens Directus has done nothing but load: pm2 is killed outright (its Directus
+# exits with it), so no shutdown chatter comes between a step's error and the FAILED line.
+stop_server() {
+  kill -KILL "$server" 2>/dev/null || true
+  wait "$server" 2>/dev/null || true
+}
 fail() {
+  stop_server
   log "FAILED at step $1 (exit $2): Directus was not started. See the lines above."
   exit "$2"
 }
+# Stopped during the steps: Directus has not started, so pm2 goes and so does this script.
+trap 'stop_server; exit 143' TERM INT
 
 log "==> 1/5 pre-schema migrations from $DB_INIT_DIR"
 node "$TRM_BIN/db-init.cjs" "$DB_INIT_DIR" || fail "1/5 pre-schema migrations" $?
@@ -46,5 +66,12 @@ log "==> 4/5 post-schema migrations from $DB_POST_DIR"
 node "$TRM_BIN/db-init.cjs" "$DB_POST_DIR" || fail "4/5 post-schema migrations" $?
 
 log "==> 5/5 starting Directus (pm2-runtime start ecosystem.config.cjs)"
-cd "$DIRECTUS_DIR"
-exec pm2-runtime start ecosystem.config.cjs
+trap 'kill -TERM "$server" 2>/dev/null' TERM INT
+: > "$TRM_SERVER_GATE"
+# From here this shell is pm2's parent (docker stop signals it): it passes the signal on, and
+# wait returns early when a signal arrives (the trap passes it on); the script ends with pm2.
+while :; do
+  rc=0
+  wait "$server" || rc=$?
+  kill -0 "$server" 2>/dev/null || exit "$rc"
+done
