@@ -180,10 +180,10 @@ describe("provider plugins", () => {
 });
 
 describe("loadProgram", () => {
-  it("takes index.ts's export as the program function, as the scripts load it (ts-node, like the language host)", () => {
+  it("takes index.ts's export as the program function, as the scripts load it (ts-node's output through scripts/register-ts.cjs)", () => {
     // a process of its own: vitest does not load TypeScript through require()
     const script = 'console.log(typeof require("./scripts/lib/stack").loadProgram(require("path").resolve("index.ts")))';
-    const out = execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], { cwd: REPO_ROOT, encoding: "utf8" });
+    const out = execFileSync(process.execPath, ["-r", "./scripts/register-ts.cjs", "-e", script], { cwd: REPO_ROOT, encoding: "utf8" });
     expect(out.trim()).toBe("function");
   });
 

@@ -228,9 +228,10 @@ describe("seeding Rally Albania 2026 into Directus 11.17.4", () => {
     expect((await rowCounts()).entries).toBe(2); // 301 and the hand-made #7
   });
 
-  // ts-node: the language host and the npm scripts that drive Pulumi; tsx: the benches and CLIs.
+  // ts-node: the language host; its output cached: the npm scripts that drive Pulumi; tsx: the benches and CLIs.
   it.each([
     ["ts-node", ["-r", "ts-node/register/transpile-only"]],
+    ["scripts/register-ts.cjs", ["-r", "./scripts/register-ts.cjs"]],
     ["tsx", ["--import", "tsx"]],
   ])("survives Pulumi's closure serialization of a program loaded by %s: the provider runs under plain Node against this Directus", async (_loader, loaderArgs) => {
     const client = await countingClient();

@@ -11,7 +11,7 @@
 import { generateJoi, injectFunctionResults } from "@directus/utils";
 import Joi from "joi";
 import { readFileSync } from "node:fs";
-import { parse as parseYaml } from "yaml";
+import { CORE_SCHEMA, load as loadYaml } from "js-yaml";
 import { SCHEMA_SNAPSHOT } from "../schema/model";
 import { COLLECTIONS, type CollectionName, type ItemValues, type Scalar, type SeedState } from "./model";
 
@@ -60,7 +60,7 @@ interface SnapshotField {
 }
 
 export function readSchemaRules(snapshotFile = SCHEMA_SNAPSHOT): SchemaRules {
-  const snapshot = parseYaml(readFileSync(snapshotFile, "utf8")) as { fields?: SnapshotField[] };
+  const snapshot = loadYaml(readFileSync(snapshotFile, "utf8"), { schema: CORE_SCHEMA, filename: snapshotFile }) as { fields?: SnapshotField[] };
   const rules: SchemaRules = new Map();
   const add = (rule: FieldRule) => {
     if (!rules.has(rule.collection)) rules.set(rule.collection, new Map());
