@@ -554,7 +554,7 @@ describe("the image build inputs", () => {
       "scripts/image/startup.sh", "scripts/image/ecosystem.config.cjs", "scripts/image/server-gate.mjs",
     ]);
     for (const source of sources) expect(existsSync(path.join(REPO_ROOT, source)), source).toBe(true);
-    // .dockerignore lets exactly these into the build context (besides the Dockerfile itself)
+    // and .dockerignore lets each of them into the build context
     const allowed = readFileSync(path.join(REPO_ROOT, ".dockerignore"), "utf8").split("\n").filter((line) => line.startsWith("!")).map((line) => line.slice(1));
     for (const source of sources) expect(allowed.some((entry) => source.startsWith(entry) || entry.startsWith(source)), source).toBe(true);
     for (const runner of ["db-init", "bootstrap", "schema-apply", "directus-setup", "schema-worker"]) {

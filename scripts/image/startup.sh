@@ -68,8 +68,8 @@ node "$TRM_BIN/db-init.cjs" "$DB_POST_DIR" || fail "4/5 post-schema migrations" 
 log "==> 5/5 starting Directus (pm2-runtime start ecosystem.config.cjs)"
 trap 'kill -TERM "$server" 2>/dev/null' TERM INT
 : > "$TRM_SERVER_GATE"
-# From here this shell is pm2's parent (docker stop signals it): it passes the signal on, and
-# wait returns early when a signal arrives (the trap passes it on); the script ends with pm2.
+# From here this shell only stays pm2's parent: docker stop's signal is passed on (the trap above),
+# which makes wait return early, so it waits again until pm2 has gone and ends with pm2's status.
 while :; do
   rc=0
   wait "$server" || rc=$?
