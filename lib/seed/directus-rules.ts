@@ -10,9 +10,7 @@
  */
 import { generateJoi, injectFunctionResults } from "@directus/utils";
 import Joi from "joi";
-import { readFileSync } from "node:fs";
-import { CORE_SCHEMA, load as loadYaml } from "js-yaml";
-import { SCHEMA_SNAPSHOT } from "../schema/model";
+import { readSchemaModel, SCHEMA_SNAPSHOT } from "../schema/model";
 import { COLLECTIONS, type CollectionName, type ItemValues, type Scalar, type SeedState } from "./model";
 
 export { SCHEMA_SNAPSHOT };
@@ -60,14 +58,14 @@ interface SnapshotField {
 }
 
 export function readSchemaRules(snapshotFile = SCHEMA_SNAPSHOT): SchemaRules {
-  const snapshot = loadYaml(readFileSync(snapshotFile, "utf8"), { schema: CORE_SCHEMA, filename: snapshotFile }) as { fields?: SnapshotField[] };
+  const { fields } = readSchemaModel(snapshotFile).snapshot as { fields: SnapshotField[] };
   const rules: SchemaRules = new Map();
   const add = (rule: FieldRule) => {
     if (!rules.has(rule.collection)) rules.set(rule.collection, new Map());
     rules.get(rule.collection)!.set(rule.field, rule);
   };
   DIRECTUS_USERS_SYSTEM_FIELDS.forEach(add);
-  for (const f of snapshot.fields ?? []) if (f.schema) add(toFieldRule(f, f.schema));
+  for (const f of fields) if (f.schema) add(toFieldRule(f, f.schema));
   return rules;
 }
 
