@@ -5,7 +5,7 @@
  * (scripts/smoke.ts) all read it from here, so a field captured from the admin UI reaches each of them
  * without a second edit.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { parseSnapshot, type Snapshot, type SnapshotField, type SnapshotRelation } from "./snapshot";
 
@@ -21,7 +21,20 @@ export interface SchemaModel {
   relation(collection: string, field: string): SnapshotRelation | undefined;
 }
 
+/** Models read, by file and its version on disk: a program run needs the model twice (the seed's specs, its rules). */
+const read = new Map<string, SchemaModel>();
+
 export function readSchemaModel(file = SCHEMA_SNAPSHOT): SchemaModel {
+  const { mtimeMs, size } = statSync(file);
+  const version = `${file}\0${mtimeMs}\0${size}`;
+  const known = read.get(version);
+  if (known) return known;
+  const model = parseSchemaModel(file);
+  read.set(version, model);
+  return model;
+}
+
+function parseSchemaModel(file: string): SchemaModel {
   const snapshot = parseSnapshot(readFileSync(file, "utf8"), file);
   const key = (collection: string, field: string) => `${collection}.${field}`;
   const fields = new Map(snapshot.fields.map((f) => [key(f.collection, f.field), f]));
