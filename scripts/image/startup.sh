@@ -33,7 +33,13 @@ log() { echo "[trm-startup] $*"; }
 gate_dir=$(mktemp -d)
 trap 'rm -rf "$gate_dir"' EXIT
 export TRM_SERVER_GATE="$gate_dir/open"
-(cd "$DIRECTUS_DIR" && exec pm2-runtime start "$HERE/ecosystem.config.cjs") &
+# pm2's output waits in a pipe until step 5 (its "Launching in no daemon mode" would otherwise land
+# among the steps' lines, even between a step's error and the FAILED line). fd 5 keeps the pipe open
+# without a reader, so nothing blocks; step 5 relays it from then on.
+pm2_out="$gate_dir/pm2-output"
+mkfifo "$pm2_out"
+exec 5<>"$pm2_out"
+(exec 5<&- && cd "$DIRECTUS_DIR" && exec pm2-runtime start "$HERE/ecosystem.config.cjs") >"$pm2_out" 2>&1 &
 server=$!
 
 # Before the gate opens Directus has done nothing but load: pm2 is killed outright (its Directus
@@ -41,6 +47,7 @@ server=$!
 stop_server() {
   kill -KILL "$server" 2>/dev/null || true
   wait "$server" 2>/dev/null || true
+  exec 5<&- # what pm2 printed meanwhile goes with the pipe
 }
 fail() {
   stop_server
@@ -67,11 +74,20 @@ node "$TRM_BIN/db-init.cjs" "$DB_POST_DIR" || fail "4/5 post-schema migrations" 
 
 log "==> 5/5 starting Directus (pm2-runtime start ecosystem.config.cjs)"
 trap 'kill -TERM "$server" 2>/dev/null' TERM INT
+# The relay reads through its own read-only end, opened before fd 5 closes: pm2 always has a reader,
+# and once fd 5 is closed pm2 is the only writer, so the relay ends when pm2 does.
+exec 6<"$pm2_out"
+cat <&6 5<&- 6<&- &
+relay=$!
+exec 6<&- 5<&-
 : > "$TRM_SERVER_GATE"
 # From here this shell only stays pm2's parent: docker stop's signal is passed on (the trap above),
-# which makes wait return early, so it waits again until pm2 has gone and ends with pm2's status.
+# which makes wait return early, so it waits again until pm2 has gone, then for its last lines, and
+# ends with pm2's status.
 while :; do
   rc=0
   wait "$server" || rc=$?
-  kill -0 "$server" 2>/dev/null || exit "$rc"
+  kill -0 "$server" 2>/dev/null || break
 done
+wait "$relay" || true
+exit "$rc"
