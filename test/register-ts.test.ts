@@ -48,11 +48,14 @@ describe("scripts/register-ts.cjs", () => {
     expect(run(file, cacheRoot).stdout).toBe("changed\n");
   });
 
-  it("reports errors at the TypeScript file's own lines", () => {
-    writeFileSync(file, "type T = { a: number };\n\nconst t: T = { a: 1 };\nif (t.a === 1) throw new Error(\"boom\");\n");
-    const result = run(file, cacheRoot);
-    expect(result.status).toBe(1);
-    expect(result.stderr).toContain(`${file}:4`);
+  it("reports errors at the TypeScript file's own lines, transpiled or from the cache", () => {
+    // the interface is erased, so the JavaScript's throw is on line 5, the TypeScript's on line 8
+    writeFileSync(file, "interface Shape {\n  a: number;\n  b: string;\n  c: boolean;\n}\n\nconst t: Shape = { a: 1, b: \"x\", c: true };\nif (t.a === 1) throw new Error(\"boom\");\n");
+    for (const pass of ["transpiled (ts-node loaded)", "from the cache (no ts-node)"]) {
+      const result = run(file, cacheRoot);
+      expect(result.status, pass).toBe(1);
+      expect(result.stderr, pass).toContain(`${file}:8:`);
+    }
   });
 
   it("serves a second clone from the first one's entries, its errors named at its own path", () => {
