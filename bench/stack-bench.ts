@@ -17,7 +17,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
-import { freePort } from "../lib/free-port";
+import { freePorts } from "../lib/free-port";
 import { connectDirectus } from "../lib/directus-client";
 import { seedDirectus } from "../lib/seed/apply";
 import { loadSeedFile } from "../lib/seed/data";
@@ -170,12 +170,13 @@ async function main(): Promise<void> {
     run("npm", ["run", "--silent", "build:image"], { cwd: project });
     run("docker", ["build", "-q", "-t", "trm-directus:bench-plain", "."], { cwd: project, env: { ...process.env, DOCKER_BUILDKIT: "0" } });
     const built = secondsSince(t);
+    const [dbPort, directusPort] = await freePorts(2);
     const plain = startDockerStack({
       prefix: "trm-bench-plain",
       directusImage: "trm-directus:bench-plain",
       databaseImage: "timescale/timescaledb-ha:pg16.6-ts2.17.2-all",
-      dbPort: await freePort(),
-      directusPort: await freePort(),
+      dbPort,
+      directusPort,
       dbPassword: secrets.dbPassword,
       adminEmail: "ci@trm.dev",
       adminPassword: secrets.adminPassword,

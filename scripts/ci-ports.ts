@@ -4,11 +4,11 @@
  *   tsx scripts/ci-ports.ts <stack>
  */
 import type { Stack } from "@pulumi/pulumi/automation";
-import { freePort } from "../lib/free-port";
+import { freePorts } from "../lib/free-port";
 import { selectStack } from "./lib/pulumi-cli";
 
 export async function useFreePorts(stack: Stack): Promise<{ dbPort: number; directusPort: number }> {
-  const [dbPort, directusPort] = [await freePort(), await freePort()];
+  const [dbPort, directusPort] = await freePorts(2);
   await stack.setAllConfig({ dbPort: { value: String(dbPort) }, directusPort: { value: String(directusPort) } });
   return { dbPort, directusPort };
 }
