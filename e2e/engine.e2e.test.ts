@@ -223,7 +223,7 @@ describe("the real engine with the project's dynamic resources", () => {
     expect(changes(next.changeSummary)).toEqual({ update: 1 });
     expect(await query("SELECT filename FROM migrations_applied WHERE filename = '109_e2e_slow.sql'")).toHaveLength(1);
     expect(next.stderr).toMatch(/stopped .*dynamic-provider.*: a plugin the killed run left running/);
-    expect(stopOrphanedPlugins(target.project)).toEqual([]);
+    expect(await stopOrphanedPlugins(target.project)).toEqual([]);
   });
 
   it("SIGINT while the seed is applied: the next run converges", async () => {

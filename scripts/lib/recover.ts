@@ -69,16 +69,17 @@ export async function releaseStaleLocks(
   for (const lock of locks) log(`released the lock of a run that no longer exists (pid ${lock.pid}, ${lock.timestamp})`);
   await stack.cancel();
   const workDir = (stack.workspace as LocalWorkspace | undefined)?.workDir;
-  if (workDir) for (const orphan of stopOrphanedPlugins(workDir)) log(`stopped ${orphan}: a plugin the killed run left running`);
+  if (workDir) for (const orphan of await stopOrphanedPlugins(workDir)) log(`stopped ${orphan}: a plugin the killed run left running`);
 }
 
 /**
  * The plugins of a killed engine (dynamic-provider hosts, provider binaries) outlive it, adopted by
- * init, idle: stop those that ran in this project folder. Linux only (/proc); elsewhere none is found.
+ * init, idle: stop those that ran in this project folder, and return once they are gone (SIGTERM, then
+ * SIGKILL for any still there after `graceMs`). Linux only (/proc); elsewhere none is found.
  */
-export function stopOrphanedPlugins(workDir: string): string[] {
+export async function stopOrphanedPlugins(workDir: string, graceMs = 2_000): Promise<string[]> {
   if (!existsSync("/proc")) return [];
-  const stopped: string[] = [];
+  const stopped: { pid: number; name: string }[] = [];
   for (const pid of readdirSync("/proc").filter((entry) => /^\d+$/.test(entry))) {
     try {
       const command = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim();
@@ -87,13 +88,41 @@ export function stopOrphanedPlugins(workDir: string): string[] {
       if (isPlugin && parent === "1" && realpathSync(`/proc/${pid}/cwd`) === realpathSync(workDir)) {
         process.kill(Number(pid), "SIGTERM");
         const name = /cmd\/dynamic-provider/.test(command) ? "the dynamic-provider host" : path.basename(command.split(" ")[0]);
-        stopped.push(`${name} (pid ${pid})`);
+        stopped.push({ pid: Number(pid), name });
       }
     } catch {
       // gone meanwhile, or not ours to read
     }
   }
-  return stopped;
+  await untilGone(stopped.map((s) => s.pid), graceMs);
+  return stopped.map(({ pid, name }) => `${name} (pid ${pid})`);
+}
+
+/** Waits for the processes to end; kills those still running after `graceMs`. */
+async function untilGone(pids: number[], graceMs: number): Promise<void> {
+  const deadline = Date.now() + graceMs;
+  let left = pids.filter(isRunning);
+  while (left.length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    left = left.filter(isRunning);
+  }
+  for (const pid of left) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // ended meanwhile
+    }
+  }
+}
+
+/** Running, not merely waiting to be reaped (a zombie init has not collected yet is gone for us). */
+function isRunning(pid: number): boolean {
+  try {
+    const state = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.[0];
+    return state !== undefined && state !== "Z" && state !== "X";
+  } catch {
+    return false;
+  }
 }
 
 /**
