@@ -1,7 +1,7 @@
 /**
  * TRM business plane: PostgreSQL 16 + TimescaleDB, migrations, our Directus image and container,
  * and the Rally Albania 2026 seed. One `pulumi up`, in dependency order:
- *   database → extensions → pre-schema migrations → Directus (image built first)
+ *   database (ready) → extensions → pre-schema migrations → Directus (image built first; ready)
  *   → post-schema migrations → seed → (on destroy, first) a database dump.
  *
  * The program is a function that returns the stack outputs: the plain CLI's language host calls it
@@ -16,6 +16,7 @@ import { DatabaseBackup } from "./components/database-backup";
 import { DirectusImage } from "./components/directus-image";
 import { DirectusService } from "./components/directus-service";
 import { Extensions } from "./components/extensions";
+import { ServiceReady } from "./components/service-ready";
 import { DirectusSeed } from "./components/seed";
 import { SqlMigrations } from "./components/sql-migrations";
 import { StackAccess } from "./components/stack-access";
@@ -32,16 +33,19 @@ export = async function trmDirectus() {
   // The two containers, described once (lib/services.ts): rendered here and as the Portainer stack.
   const services = describeServices({ ...config, directusImage: config.registryImage });
 
-  // Database: network, data volume, TimescaleDB container (healthy before anything else runs).
+  // Database: network, data volume, TimescaleDB container.
   const database = new Database("database", {
     namePrefix: config.namePrefix,
     service: services.db,
     settings: services.settings,
     retainVolume: config.retainVolumes,
   });
-  // The database goes first: serializing the dynamic providers below holds this thread ~0.5 s, and the
-  // network is the step every other one waits for.
-  await handedToEngine(database);
+  // Our image builds (esbuild, then the docker provider) beside the database's start.
+  const image = new DirectusImage("directus-image", { imageName: `trm-directus:${config.stack}`, context: "." });
+  // The network and the database container are the steps every other one waits for. Nothing else is
+  // registered until the container is started: serializing the dynamic providers below takes this
+  // thread ~0.5 s, which would hold their registrations back; the database boots meanwhile.
+  await new Promise((resolve) => database.container.urn.apply(resolve));
   // Where this program reaches the containers: published ports, or by name on the stack's network (reachContainersBy).
   pulumi.log.info(config.reach.line);
   const access = new StackAccess("access", { reach: config.reach, network: database.network.id, namePrefix: config.namePrefix, services });
@@ -53,18 +57,25 @@ export = async function trmDirectus() {
     password: config.database.password,
   };
 
+  // Ready: the database answers where this program reaches it (what its healthcheck asks, 10x as often).
+  const databaseReady = new ServiceReady("database-ready", {
+    containerName: database.container.name,
+    containerId: database.container.id,
+    readiness: pulumi.output({ database: hostDb }),
+    timeoutSeconds: services.db.healthcheck.startPeriodSeconds,
+  });
+
   // Extensions, where this program reaches the database.
   const extensions = new Extensions(
     "extensions",
     { ...hostDb, databaseName: config.database.name, postgis: config.database.postgis },
-    { dependsOn: [database] },
+    { dependsOn: [databaseReady] },
   );
 
   // Pre-schema migrations (db-init/), before Directus creates its tables.
   const preSchema = new SqlMigrations("pre-schema-migrations", { dirs: ["db-init"], db: hostDb }, { dependsOn: [extensions] });
 
-  // Directus: our image, then the container (its start-up also runs every migration step, for Portainer).
-  const image = new DirectusImage("directus-image", { imageName: `trm-directus:${config.stack}`, context: "." });
+  // Directus: the container of our image (its start-up also runs every migration step, for Portainer).
   const directus = new DirectusService(
     "directus",
     {
@@ -79,8 +90,15 @@ export = async function trmDirectus() {
     { dependsOn: [preSchema] },
   );
 
-  // Post-schema constraints (db-post/), once Directus is healthy and its collections exist.
-  const postSchema = new SqlMigrations("post-schema-migrations", { dirs: ["db-post"], db: hostDb }, { dependsOn: [directus] });
+  const directusReady = new ServiceReady("directus-ready", {
+    containerName: directus.container.name,
+    containerId: directus.container.id,
+    readiness: pulumi.output({ directusUrl: access.directusUrl }),
+    timeoutSeconds: services.directus.healthcheck.startPeriodSeconds,
+  });
+
+  // Post-schema constraints (db-post/), once Directus serves and its collections exist.
+  const postSchema = new SqlMigrations("post-schema-migrations", { dirs: ["db-post"], db: hostDb }, { dependsOn: [directusReady] });
 
   // Seed: Rally Albania 2026 through @directus/sdk.
   const seed = seedItems
@@ -136,12 +154,3 @@ export = async function trmDirectus() {
   };
 };
 
-/**
- * Resolves once the engine has registered `component` and this thread has let the registrations of its
- * children go out (a few event-loop turns; 5 let the database's network out, measured with the probe
- * of bench/stack-bench.ts's phases: its step starts ~0.5 s sooner).
- */
-async function handedToEngine(component: pulumi.ComponentResource): Promise<void> {
-  await new Promise((resolve) => component.urn.apply(resolve));
-  for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
-}

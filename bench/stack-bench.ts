@@ -2,7 +2,8 @@
  * Stack benchmark, under the real engine (issue: the whole program under the real engine).
  *   P1: a cold `pulumi up` of the whole program to a seeded stack (images and plugins cached, fresh
  *       volumes) vs the same image build, containers and start-up script through plain `docker run`
- *       plus the same seed. Best of 3 each, and the ratio (target ≤ 1.2x).
+ *       plus the same seed, each container awaited as the program awaits it (tools/plain-docker-stack.ts).
+ *       Best of 3 each, and the ratio (target ≤ 1.2x).
  *   P2: the no-op second `pulumi up`: seconds, change count, and what the program wrote during it:
  *       rows inserted/updated/deleted in the tables it can write (`public`: the collections, the
  *       directus_* tables, migrations_applied, positions), named per table, and directus_activity
@@ -108,10 +109,11 @@ class Timeline {
       untilProgram: round(this.program ?? 0),
       engineAndProgram: round(this.first ?? 0),
       network: took("database-network"),
-      databaseHealthy: took("database-container"),
-      extensionsAndPreSchema: round(at("pre-schema-migrations", "done") - at("database-container", "done")),
-      directusHealthy: took("directus-container"),
-      postSchema: round(at("seed", "start") - at("directus-container", "done")),
+      // created → serving (components/service-ready.ts), as the plain baseline waits for it
+      databaseHealthy: round(at("database-ready", "done") - at("database-container", "start")),
+      extensionsAndPreSchema: round(at("pre-schema-migrations", "done") - at("database-ready", "done")),
+      directusHealthy: round(at("directus-ready", "done") - at("directus-container", "start")),
+      postSchema: round(at("seed", "start") - at("directus-ready", "done")),
       seed: took("seed"),
       engineEnd: round(this.total - at("seed", "done")),
     };
@@ -171,7 +173,7 @@ async function main(): Promise<void> {
     run("docker", ["build", "-q", "-t", "trm-directus:bench-plain", "."], { cwd: project, env: { ...process.env, DOCKER_BUILDKIT: "0" } });
     const built = secondsSince(t);
     const [dbPort, directusPort] = await freePorts(2);
-    const plain = startDockerStack({
+    const plain = await startDockerStack({
       prefix: "trm-bench-plain",
       directusImage: "trm-directus:bench-plain",
       databaseImage: "timescale/timescaledb-ha:pg16.6-ts2.17.2-all",

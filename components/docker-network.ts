@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { dockerCli } from "../lib/docker-cli";
+import { DynamicResource, dynamicProvider } from "../lib/dynamic-resource";
 
 export interface DockerNetworkArgs {
   /** The network's name (a bridge network): containers on it reach each other by name and alias. */
@@ -44,7 +45,7 @@ function inspectNetwork(nameOrId: string): NetworkOutputs | undefined {
  * created: this takes ~0.1 s. A state that recorded @pulumi/docker's Network is taken over in place
  * (an alias, then one update that records the id): the network and its containers stay.
  */
-export const dockerNetworkProvider: pulumi.dynamic.ResourceProvider<NetworkInputs, NetworkOutputs> = {
+export const dockerNetworkProvider = dynamicProvider<NetworkInputs, NetworkOutputs>({
   async create(inputs) {
     const outs = createOrAdoptNetwork(inputs.name);
     return { id: outs.networkId, outs };
@@ -69,9 +70,9 @@ export const dockerNetworkProvider: pulumi.dynamic.ResourceProvider<NetworkInput
   async delete(_id, props) {
     dockerCli(["network", "rm", props.name], NO_SUCH_NETWORK);
   },
-};
+});
 
-export class DockerNetwork extends pulumi.dynamic.Resource {
+export class DockerNetwork extends DynamicResource {
   declare readonly name: pulumi.Output<string>;
   declare readonly networkId: pulumi.Output<string>;
 

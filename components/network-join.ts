@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { dockerCli } from "../lib/docker-cli";
+import { DynamicResource, dynamicProvider } from "../lib/dynamic-resource";
 
 export interface NetworkJoinArgs {
   network: pulumi.Input<string>;
@@ -29,7 +30,7 @@ function disconnectFromNetwork({ network, container }: JoinInputs): void {
  * after the network, deleted (disconnected) before it, so `pulumi destroy` can remove the network.
  * A new network or a new container (the next CI job) replaces it.
  */
-export const networkJoinProvider: pulumi.dynamic.ResourceProvider<JoinInputs, JoinInputs> = {
+export const networkJoinProvider = dynamicProvider<JoinInputs, JoinInputs>({
   async create(inputs) {
     connectToNetwork(inputs);
     return { id: `${inputs.container.slice(0, 12)}@${inputs.network}`, outs: inputs };
@@ -43,9 +44,9 @@ export const networkJoinProvider: pulumi.dynamic.ResourceProvider<JoinInputs, Jo
   async delete(_id, props) {
     disconnectFromNetwork(props);
   },
-};
+});
 
-export class NetworkJoin extends pulumi.dynamic.Resource {
+export class NetworkJoin extends DynamicResource {
   declare readonly network: pulumi.Output<string>;
   declare readonly container: pulumi.Output<string>;
 

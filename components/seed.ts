@@ -5,6 +5,7 @@ import { emptyState, type SeedState } from "../lib/seed/model";
 import { changedCollections, observedRecord, packKeys, readItemsFile, seedRecord, unpackKeys, writeItemsFile, type SeedRecord } from "../lib/seed/record";
 import { DIRECTUS_DEFAULT_MAX_PAYLOAD_SIZE, parseByteSize } from "../lib/seed/requests";
 import { plainError } from "../lib/plain-error";
+import { DynamicResource, dynamicProvider } from "../lib/dynamic-resource";
 
 export interface DirectusSeedArgs {
   /** Directus base URL reachable from where Pulumi runs. */
@@ -44,7 +45,7 @@ interface SeedOutputs extends SeedInputs {
  * Everything the methods use is imported, not captured from the program, so credentials never end
  * up in the serialized provider; they travel as a secret input.
  */
-export const directusSeedProvider: pulumi.dynamic.ResourceProvider<SeedInputs, SeedOutputs> = {
+export const directusSeedProvider = dynamicProvider<SeedInputs, SeedOutputs>({
   async check(_olds, news) {
     const failures: pulumi.dynamic.CheckFailure[] = [];
     if (!news.url) failures.push({ property: "url", reason: "the Directus URL is required" });
@@ -93,7 +94,7 @@ export const directusSeedProvider: pulumi.dynamic.ResourceProvider<SeedInputs, S
   async delete(_id, props) {
     await write(props, emptyState(), ownedBy(props));
   },
-};
+});
 
 /** Reads the items the program checked, makes sure they are the ones recorded, and seeds them. */
 async function seed(inputs: SeedInputs, previous: SeedState | undefined): Promise<SeedOutputs> {
@@ -134,7 +135,7 @@ function countsOf(collections: SeedRecord): Record<string, number> {
   return Object.fromEntries(Object.entries(collections).map(([name, record]) => [name, record.count]));
 }
 
-export class DirectusSeed extends pulumi.dynamic.Resource {
+export class DirectusSeed extends DynamicResource {
   declare readonly counts: pulumi.Output<Record<string, number>>;
 
   constructor(name: string, args: DirectusSeedArgs, opts?: pulumi.CustomResourceOptions) {

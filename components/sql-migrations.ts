@@ -5,6 +5,7 @@ import { checksumMismatchMessage } from "../lib/migrations/errors";
 import { plainError } from "../lib/plain-error";
 import { readMigrationFiles } from "../lib/migrations/files";
 import { readAppliedMigrations, runMigrations } from "../lib/migrations/runner";
+import { DynamicResource, dynamicProvider } from "../lib/dynamic-resource";
 
 export interface SqlMigrationsArgs {
   /** Migration folders relative to `root`, e.g. ["db-init"]. */
@@ -43,7 +44,7 @@ const READ_TIMEOUT_SECONDS = 10;
  * applied file fails the preview, before anything runs. Deleting is a no-op: migrations are not
  * reversible, the data volume decides what stays.
  */
-export const sqlMigrationsProvider: pulumi.dynamic.ResourceProvider<MigrationInputs, MigrationOutputs> = {
+export const sqlMigrationsProvider = dynamicProvider<MigrationInputs, MigrationOutputs>({
   async diff(_id, olds, news) {
     const edited = Object.entries(news.files)
       .filter(([file, checksum]) => file in olds.files && olds.files[file] !== checksum)
@@ -82,7 +83,7 @@ export const sqlMigrationsProvider: pulumi.dynamic.ResourceProvider<MigrationInp
   async delete() {
     // Nothing to undo.
   },
-};
+});
 
 async function migrate(inputs: MigrationInputs): Promise<MigrationOutputs> {
   const dirs = inputs.dirs.map((dir) => path.resolve(inputs.root, dir));
@@ -94,7 +95,7 @@ async function migrate(inputs: MigrationInputs): Promise<MigrationOutputs> {
   }
 }
 
-export class SqlMigrations extends pulumi.dynamic.Resource {
+export class SqlMigrations extends DynamicResource {
   declare readonly applied: pulumi.Output<string[]>;
   declare readonly files: pulumi.Output<Record<string, string>>;
 

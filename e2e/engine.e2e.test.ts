@@ -94,8 +94,11 @@ function writeLock(pid: number): string {
 describe("the real engine with the project's dynamic resources", () => {
   it("pulumi up ends with a migrated, seeded Directus", async () => {
     const up = await timed("firstUp", () => engineRun(target, "up", program));
-    expect(changes(up.changeSummary)).toEqual({ create: 5 }); // the stack, StackAccess (published ports: no join), two migration resources, the seed
-    expect(up.stdout).toMatch(/pre-schema-migrations[\s\S]*post-schema-migrations[\s\S]*seed/);
+    // the stack, StackAccess (published ports: no join), two ServiceReady, two migration resources, the seed
+    expect(changes(up.changeSummary)).toEqual({ create: 7 });
+    expect(up.stdout).toMatch(/database-ready[\s\S]*pre-schema-migrations[\s\S]*post-schema-migrations[\s\S]*seed/);
+    expect(up.stdout).toMatch(/ready: the database accepts a connection \(127\.0\.0\.1:\d+\)/);
+    expect(up.stdout).toMatch(/ready: Directus answers http:\/\/127\.0\.0\.1:\d+\/server\/health/);
     const applied = await query<{ filename: string }>("SELECT filename FROM migrations_applied ORDER BY filename");
     expect(applied.map((r) => r.filename)).toEqual([
       "001_extensions.sql", "002_positions_hypertable.sql", "003_faulty_column.sql",
@@ -288,9 +291,39 @@ describe("the real engine with the project's dynamic resources", () => {
     expect(changes(refresh.changeSummary)).toEqual({});
   });
 
+  it("a service whose container fails ends the up at once with its failed start-up step, not at the timeout (600 s)", async () => {
+    const failing = "trm-engine-e2e-failing";
+    const lines = [
+      "[trm-startup] ==> 1/5 pre-schema migrations from /directus/trm/db-init",
+      "[trm-startup] ==> 4/5 post-schema migrations from /directus/trm/db-post",
+      "db-post: SQL error in 200_broken.sql:1:1: syntax error at or near \"SELEC\"",
+      "[trm-startup] FAILED at step 4/5 post-schema migrations (exit 3): Directus was not started",
+    ];
+    const script = `${lines.map((line) => `echo '${line}'`).join("; ")}; exit 3`;
+    dockerOrThrow(["rm", "-f", failing]);
+    dockerOrThrow(["run", "-d", "--name", failing, "--restart", "unless-stopped", "--entrypoint", "sh", IMAGE, "-c", script]);
+    const env = target.env;
+    target.env = { ...env, TRM_E2E_FAILING_CONTAINER: failing };
+    try {
+      const started = Date.now();
+      const failure = await engineRun(target, "up", program).then(() => undefined, (error: Error) => error.message);
+      expect(failure).toContain(`the Directus container ${failing} is not starting`);
+      expect(failure).toContain("its start-up failed at step 4/5 post-schema migrations (exit 3)");
+      expect(failure).toContain('SQL error in 200_broken.sql:1:1');
+      expect(failure).toContain("next: the migrations step failed");
+      log(`a failing container ended the up after ${(Date.now() - started) / 1000} s`);
+    } finally {
+      target.env = env;
+      dockerOrThrow(["rm", "-f", failing]);
+    }
+    // the failed wait recorded nothing: the next up (without that container) has nothing to do
+    const up = await engineRun(target, "up", [...program, "--expect-no-changes"]);
+    expect(changes(up.changeSummary)).toEqual({});
+  });
+
   it("pulumi destroy removes the seeded items the hand-made one does not hold, and leaves no resource", async () => {
     const destroy = await timed("destroy", () => engineRun(target, "destroy", program));
-    expect(changes(destroy.changeSummary)).toEqual({ delete: 5 });
+    expect(changes(destroy.changeSummary)).toEqual({ delete: 7 });
     expect(await className("M-1")).toBeUndefined();
     expect(await className("X-9")).toBe("made by hand");
     const resources = (await target.stack.exportStack()).deployment.resources ?? [];

@@ -24,7 +24,7 @@ import { connectDirectus, resendSafeRequestsOnClosedSocket } from "../lib/direct
 import { loadSeedFile } from "../lib/seed/data";
 import { seedRecord } from "../lib/seed/record";
 import { DEFAULT_DATABASE_IMAGE } from "../lib/stack-config";
-import { docker } from "../scripts/lib/docker";
+import { docker, waitHealthy } from "../scripts/lib/docker";
 import { useFreePorts } from "../scripts/ci-ports";
 import { ensureSecrets, readOutputs } from "../scripts/lib/stack";
 import { changedSteps, changes, engineRun, engineStack, timerInto, type EngineRun, type EngineStack } from "./support";
@@ -134,7 +134,10 @@ describe("pulumi up on a fresh stack", () => {
     outputs = await readOutputs(stack);
   });
 
-  it("runs both containers healthy", () => {
+  it("runs both containers healthy (Docker's own status follows at its next check)", () => {
+    // `up` waited for the services themselves; Docker says "healthy" at its next check, within one
+    // interval (≤ 2 s) and a check's timeout (5 s). waitHealthy throws, with the logs, otherwise.
+    for (const name of [outputs.databaseContainer, outputs.directusContainer]) waitHealthy(name, 10);
     for (const name of [outputs.databaseContainer, outputs.directusContainer]) {
       expect(docker(["inspect", "-f", "{{.State.Health.Status}}", name]).stdout, name).toBe("healthy");
     }

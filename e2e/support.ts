@@ -274,7 +274,7 @@ export async function bootImageAndContainers(
   timings.imageBuild = seconds(started);
   started = Date.now();
   const config = await target.stack.getAllConfig();
-  const containers = startDockerStack({
+  const containers = await startDockerStack({
     prefix: options.prefix,
     directusImage: options.image,
     databaseImage: config["trm-directus:databaseImage"]?.value ?? "timescale/timescaledb-ha:pg16.6-ts2.17.2-all",

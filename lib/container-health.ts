@@ -1,7 +1,8 @@
 /**
  * The Pulumi rendering of a service description (lib/services.ts): docker.Container arguments for
- * its env (secret entries as pulumi.secret), ports, init, restart policy and a healthcheck that
- * makes `pulumi up` wait until Docker reports the container healthy.
+ * its env (secret entries as pulumi.secret), ports, init, restart policy and healthcheck. `pulumi up`
+ * waits for the service with a ServiceReady (components/service-ready.ts), not with the docker
+ * provider's `wait`, which polls Docker's once-per-interval health status.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { goDuration, references, substitute, type Healthcheck, type ServiceDescription, type Setting } from "./services";
@@ -18,7 +19,7 @@ export function containerInputs(service: ServiceDescription, settings: Setting<p
     // Left out rather than false: the docker provider's state for a container without init says nothing.
     ...(service.init ? { init: true } : {}),
     ports: service.ports.map((p) => ({ internal: p.containerPort, external: p.hostPort, ip: p.hostIp })),
-    ...waitUntilHealthy(
+    healthcheck: healthcheckOf(
       service.healthcheck.test.map((arg) => plainText(arg, settings, `${service.name} healthcheck`)),
       service.healthcheck,
     ),
@@ -39,20 +40,13 @@ function plainText(text: string, settings: Setting<pulumi.Input<string>>[], wher
   return value;
 }
 
-/**
- * docker.Container arguments that make `pulumi up` wait until Docker reports the container healthy,
- * allowing the healthcheck's start period for a slow first boot.
- */
-export function waitUntilHealthy(tests: string[], h: Healthcheck) {
+/** The docker.Container healthcheck: Docker's own view of the container (docker ps, compose, Portainer). */
+export function healthcheckOf(tests: string[], h: Healthcheck) {
   return {
-    healthcheck: {
-      tests,
-      interval: goDuration(h.intervalSeconds),
-      timeout: goDuration(h.timeoutSeconds),
-      retries: h.retries,
-      startPeriod: goDuration(h.startPeriodSeconds),
-    },
-    wait: true,
-    waitTimeout: h.startPeriodSeconds,
+    tests,
+    interval: goDuration(h.intervalSeconds),
+    timeout: goDuration(h.timeoutSeconds),
+    retries: h.retries,
+    startPeriod: goDuration(h.startPeriodSeconds),
   };
 }

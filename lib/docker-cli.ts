@@ -13,3 +13,9 @@ export function dockerCli(args: string[], allowed: RegExp = /$^/): string {
   if (result.status !== 0 && !allowed.test(stderr)) throw new Error(`docker ${args.join(" ")} failed: ${stderr}`);
   return (result.stdout ?? "").trim();
 }
+
+/** A container's last `tail` log lines, its stdout and stderr together; empty when Docker has no such container. */
+export function dockerLogs(container: string, tail: number): string {
+  const result = spawnSync("docker", ["logs", "--tail", String(tail), container], { encoding: "utf8", maxBuffer: 16 * 1024 * 1024 });
+  return `${result.stdout ?? ""}\n${result.stderr ?? ""}`.trim();
+}

@@ -10,6 +10,7 @@ import { devUp, step } from "./dev";
 import { stackDockerNames } from "./lib/adopt";
 import { docker } from "./lib/docker";
 import { finishInFlightStepsOnCtrlC } from "./lib/interrupt";
+import { runOperation } from "./lib/operations";
 import { stackForOperation } from "./lib/pulumi-cli";
 import { describeFailure, OPERATION_STREAMS, readOutputs } from "./lib/stack";
 
@@ -22,7 +23,7 @@ async function main(): Promise<void> {
   const stack = await stackForOperation(stackName, log);
   const outputs = await readOutputs<{ volumes?: Record<string, string> }>(stack);
   const volumes = Object.values(outputs.volumes ?? {});
-  await step("pulumi destroy", () => stack.destroy(OPERATION_STREAMS), log);
+  await step("pulumi destroy", () => runOperation(stack, "destroy", OPERATION_STREAMS), log);
   if (!reset) {
     if (volumes.length > 0) log(`kept volumes ${volumes.join(", ")} (npm run dev:reset removes them)`);
     return;

@@ -27,7 +27,8 @@ import { NotReadyError, waitUntilReady } from "./lib/ready";
 import {
   dataResourceUrns, dockerObjectsOf, dockerResourceUrns, findDockerDrift, newestBackup, recoverInterruptedRun, stackOutputsIn,
 } from "./lib/recover";
-import { describeFailure, ensureSecrets, openStack, OPERATION_STREAMS, plainOutputs, REPO_ROOT, stackConfigFile } from "./lib/stack";
+import { runOperation } from "./lib/operations";
+import { describeFailure, ensureSecrets, openStack, OPERATION_STREAMS, readOutputs, REPO_ROOT, stackConfigFile } from "./lib/stack";
 import { envFromOutputs, type StackOutputs } from "./stack-env";
 
 const log = (line: string) => console.log(`dev: ${line}`);
@@ -92,17 +93,17 @@ export async function upConverging(stack: Stack, stackName: string, options: { r
   const recovering = drift.missing.length > 0;
   if (recovering) {
     log(`missing in Docker: ${drift.missing.join(", ")}: re-reading the stack's containers, network and volumes so this up recreates them`);
-    await stack.refresh({ ...streams, target: await dockerResourceUrns(stack) });
+    await runOperation(stack, "refresh", { ...streams, target: await dockerResourceUrns(stack) });
   }
-  let up = await stack.up({ ...streams, refresh: options.refresh && !recovering });
+  await runOperation(stack, "up", { ...streams, refresh: options.refresh && !recovering });
   if (recovering && options.refresh) {
-    up = await stack.up({ ...streams, refresh: true });
+    await runOperation(stack, "up", { ...streams, refresh: true });
   } else if (drift.dataVolumeLost || drift.missing.includes(objects.databaseContainer ?? "")) {
     log("the database container is new: re-reading its migrations and seed, then applying what it lacks");
-    await stack.refresh({ ...streams, target: await dataResourceUrns(stack) });
-    up = await stack.up(streams);
+    await runOperation(stack, "refresh", { ...streams, target: await dataResourceUrns(stack) });
+    await runOperation(stack, "up", streams);
   }
-  return plainOutputs<StackOutputs>(up.outputs);
+  return readOutputs<StackOutputs>(stack);
 }
 
 /** A container that was stopped boots again: migrations and schema checks, then Directus. */

@@ -13,17 +13,14 @@
 import { spawnSync } from "node:child_process";
 import { appendFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { finishInFlightStepsOnCtrlC } from "./lib/interrupt";
 import { engineEnv, findPulumi, pinnedPulumiVersion, realPulumiSources, stackForOperation } from "./lib/pulumi-cli";
-import { DEFAULT_PROGRAM, describeFailure, OPERATION_STREAMS, pulumiEnv, REPO_ROOT, streamErrors, streamOutput } from "./lib/stack";
-
-const OPERATIONS = ["up", "preview", "refresh", "destroy"] as const;
-type Operation = (typeof OPERATIONS)[number];
+import { OPERATIONS, runOperation, type Operation } from "./lib/operations";
+import { DEFAULT_PROGRAM, describeFailure, OPERATION_STREAMS, pulumiEnv, REPO_ROOT } from "./lib/stack";
 
 const log = (line: string) => console.error(`pulumi: ${line}`);
 
-async function runOperation(operation: Operation, argv: string[]): Promise<void> {
+async function operationCommand(operation: Operation, argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -38,48 +35,15 @@ async function runOperation(operation: Operation, argv: string[]): Promise<void>
   });
   const stack = await stackForOperation(values.stack, log, values.program);
   if (values.events) writeFileSync(values.events, "");
-  const result = await operate(stack, operation, {
-    onOutput: streamOutput,
-    onError: streamErrors,
+  const result = await runOperation(stack, operation, {
+    ...OPERATION_STREAMS,
     // with the time it arrived: the stack benchmark times each resource from them
     onEvent: values.events ? (event) => appendFileSync(values.events!, `${JSON.stringify({ receivedAt: Date.now(), ...event })}\n`) : undefined,
-    diff: values.diff,
-    refresh: values.refresh,
-    expectNoChanges: values["expect-no-changes"],
+    // preview, up: what the engine compares; refresh: only its check
+    ...(operation === "destroy" ? {} : { expectNoChanges: values["expect-no-changes"] }),
+    ...(operation === "up" || operation === "preview" ? { diff: values.diff, refresh: values.refresh } : {}),
   });
   if (values.result) writeFileSync(values.result, JSON.stringify(result, null, 2));
-}
-
-interface OperationOptions {
-  onOutput: (text: string) => void;
-  onError: (text: string) => void;
-  onEvent?: (event: EngineEvent) => void;
-  diff: boolean;
-  refresh: boolean;
-  expectNoChanges: boolean;
-}
-
-/** Runs one operation; returns its summary: the change counts. */
-async function operate(stack: Stack, operation: Operation, o: OperationOptions): Promise<{ changeSummary: Record<string, number> }> {
-  const streams = { ...OPERATION_STREAMS, onOutput: o.onOutput, onError: o.onError, onEvent: o.onEvent };
-  switch (operation) {
-    case "up": {
-      const up = await stack.up({ ...streams, diff: o.diff, refresh: o.refresh, expectNoChanges: o.expectNoChanges });
-      return { changeSummary: up.summary.resourceChanges ?? {} };
-    }
-    case "preview": {
-      const preview = await stack.preview({ ...streams, diff: o.diff, refresh: o.refresh, expectNoChanges: o.expectNoChanges });
-      return { changeSummary: preview.changeSummary };
-    }
-    case "refresh": {
-      const refresh = await stack.refresh({ ...streams, expectNoChanges: o.expectNoChanges });
-      return { changeSummary: refresh.summary.resourceChanges ?? {} };
-    }
-    case "destroy": {
-      const destroy = await stack.destroy(streams);
-      return { changeSummary: destroy.summary.resourceChanges ?? {} };
-    }
-  }
 }
 
 /** Any other command: the pinned CLI on the project's backend and passphrase, output as it prints it. */
@@ -93,7 +57,7 @@ async function main(): Promise<void> {
   finishInFlightStepsOnCtrlC(log);
   const [command, ...rest] = process.argv.slice(2);
   if (!command) throw new Error(`name a pulumi command: ${OPERATIONS.join(", ")} (inline), or any other for the CLI`);
-  if ((OPERATIONS as readonly string[]).includes(command)) await runOperation(command as Operation, rest);
+  if ((OPERATIONS as readonly string[]).includes(command)) await operationCommand(command as Operation, rest);
   else process.exitCode = await passThrough([command, ...rest]);
 }
 

@@ -142,6 +142,7 @@ describe("the Pulumi program (mocks)", () => {
       "trm:database:Database": 1,
       "trm:access:StackAccess": 1,
       "pulumi-nodejs:dynamic/docker:Network": 1,
+      "pulumi-nodejs:dynamic/docker:ServiceReady": 2,
       "docker:index/volume:Volume": 2,
       "docker:index/remoteImage:RemoteImage": 1,
       "docker:index/container:Container": 2,
@@ -174,8 +175,9 @@ describe("the Pulumi program (mocks)", () => {
       name: "trm-dev-db",
       volumes: [{ volumeName: "trm-dev-pgdata", containerPath: "/home/postgres/pgdata/data" }],
       ports: [{ internal: 5432, external: 54320, ip: "127.0.0.1" }],
-      wait: true,
     });
+    // `up` waits for the service itself (database-ready), not for Docker's once-a-second health status
+    expect(db.inputs.wait).toBeUndefined();
     expect(plain(db.inputs.envs)).toEqual(expect.arrayContaining(["PGDATA=/home/postgres/pgdata/data", "TIMESCALEDB_TELEMETRY=off"]));
     expect(db.inputs.healthcheck.tests).toEqual(["CMD", "pg_isready", "-h", "127.0.0.1", "-U", "directus", "-d", "directus"]);
   });
@@ -193,13 +195,15 @@ describe("the Pulumi program (mocks)", () => {
     expect(one(dev.resources, "directus-container").inputs.healthcheck.startPeriod).toBe("10m0s");
   });
 
-  it("orders database → extensions → pre-schema → Directus (image first) → post-schema → seed", () => {
+  it("orders database (ready) → extensions → pre-schema → Directus (image first; ready) → post-schema → seed", () => {
     const upstream = (name: string) => one(dev.resources, name).after;
-    expect(upstream("extensions-timescaledb")).toContain("database-container");
+    expect(upstream("database-ready")).toContain("database-container");
+    expect(upstream("extensions-timescaledb")).toContain("database-ready");
     expect(upstream("pre-schema-migrations")).toContain("extensions-timescaledb");
     expect(upstream("directus-container")).toContain("pre-schema-migrations");
     expect(upstream("directus-container")).toContain("directus-image-image");
-    expect(upstream("post-schema-migrations")).toContain("directus-container");
+    expect(upstream("directus-ready")).toContain("directus-container");
+    expect(upstream("post-schema-migrations")).toContain("directus-ready");
     expect(upstream("seed")).toContain("post-schema-migrations");
     // the backup is the first thing a destroy deletes: it depends on the seed, the last of the chain
     expect(upstream("database-backup-on-destroy")).toContain("seed");
@@ -227,7 +231,6 @@ describe("the Pulumi program (mocks)", () => {
     expect(directus.inputs).toMatchObject({
       name: "trm-dev-directus",
       init: true,
-      wait: true,
       networksAdvanced: [{ name: "trm-dev-net" }],
       ports: [{ internal: 8055, external: 8055, ip: "127.0.0.1" }],
       volumes: [{ volumeName: "trm-dev-uploads", containerPath: "/directus/uploads" }],
@@ -251,6 +254,18 @@ describe("the Pulumi program (mocks)", () => {
     expect(post.inputs.dirs).toEqual(["db-post"]);
     expect(Object.keys(pre.inputs.files)).toEqual(["001_extensions.sql", "002_positions_hypertable.sql", "003_faulty_column.sql"]);
     expect(plain(pre.inputs.db)).toMatchObject({ host: "127.0.0.1", port: 54320, database: "directus", user: "directus" });
+  });
+
+  it("waits for each service where the program reaches it, the database's password kept secret", () => {
+    const db = one(dev.resources, "database-ready");
+    expect(db.inputs).toMatchObject({ containerName: "trm-dev-db", containerId: "database-container-id", timeoutSeconds: 300 });
+    expect(isSecretInput(db.inputs.readiness)).toBe(true);
+    expect(plain(db.inputs.readiness)).toEqual({
+      database: { host: "127.0.0.1", port: 54320, database: "directus", user: "directus", password: SECRETS.dbPassword },
+    });
+    const directus = one(dev.resources, "directus-ready");
+    expect(directus.inputs).toMatchObject({ containerName: "trm-dev-directus", containerId: "directus-container-id", timeoutSeconds: 600 });
+    expect(plain(directus.inputs.readiness)).toEqual({ directusUrl: "http://127.0.0.1:8055" });
   });
 
   it("seeds the Rally Albania items through the Directus URL", () => {

@@ -4,7 +4,7 @@
  * offline machines build it from the Go module proxy), the provider plugins (installed, downloaded, or
  * a clear stop), the program loaded as a function, the state backend and passphrase, failure messages.
  */
-import { CommandError, type PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
+import { CommandError, PulumiCommand, type EngineEvent, type Stack } from "@pulumi/pulumi/automation";
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -16,7 +16,8 @@ import { findPulumi, pulumiCacheRoot, type PulumiSources } from "../scripts/lib/
 import { dockerObjectsOf, isAlive, newestBackup, readLocks, releaseStaleLocks, stopOrphanedPlugins } from "../scripts/lib/recover";
 import { findLeftovers, recordedObjects, stackDockerNames, type RecordedObjects } from "../scripts/lib/adopt";
 import { setAsideCommand } from "../scripts/lib/kept-database";
-import { describeFailure, loadProgram, pulumiEnv, REPO_ROOT, stackConfigFile } from "../scripts/lib/stack";
+import { operationCli, runOperation, skipsFollowUps } from "../scripts/lib/operations";
+import { describeFailure, loadProgram, pulumiEnv, REPO_ROOT, revealSecrets, stackConfigFile } from "../scripts/lib/stack";
 import { copiedRecordFile, planTeamSettings, syncTeamSettings } from "../scripts/lib/team-settings";
 
 const cli = (name: string) => ({ command: name }) as unknown as PulumiCommand;
@@ -94,6 +95,63 @@ describe("describeFailure", () => {
 
   it("passes other errors' messages on", () => {
     expect(describeFailure(new Error("no Docker daemon answers"))).toBe("no Docker daemon answers");
+  });
+});
+
+describe("operations (scripts/lib/operations.ts)", () => {
+  type Run = (args: string[]) => Promise<{ stdout: string }>;
+
+  /** A stack whose `up` calls the CLI as the pinned Automation API does: the operation, then outputs (masked, plain) and history. */
+  function stackOn(run: Run) {
+    const calls: string[][] = [];
+    const cli = operationCli({ command: "pulumi", version: null, run: (args: string[]) => (calls.push(args), run(args)) } as unknown as PulumiCommand);
+    const runCli = (args: string[]) => (cli as unknown as { run: Run }).run(args);
+    const stack = {
+      workspace: { pulumiCommand: cli },
+      async up(options: { onEvent: (event: EngineEvent) => void }) {
+        await runCli(["up", "--yes", "--skip-preview"]);
+        options.onEvent({ sequence: 1, timestamp: 0, summaryEvent: { resourceChanges: { create: 3, same: 1 } } } as unknown as EngineEvent);
+        const outputs = [await runCli(["stack", "output", "--json"]), await runCli(["stack", "output", "--json", "--show-secrets"])];
+        return { outputs, summary: await runCli(["stack", "history", "--json"]) };
+      },
+    } as unknown as Stack;
+    return { stack, calls, runCli };
+  }
+
+  it("hooks the CLI that the pinned SDK runs (PulumiCommand's internal run: an SDK without it would only be slower)", () => {
+    expect(typeof (PulumiCommand.prototype as unknown as { run?: unknown }).run).toBe("function");
+    expect(skipsFollowUps(stackOn(async () => ({ stdout: "{}" })).stack)).toBe(true);
+  });
+
+  it("takes the change counts from the engine's summary and leaves out the three follow-up CLI calls", async () => {
+    const { stack, calls, runCli } = stackOn(async () => ({ stdout: "{}" }));
+    expect(await runOperation(stack, "up")).toEqual({ changeSummary: { create: 3, same: 1 } });
+    expect(calls).toEqual([["up", "--yes", "--skip-preview"]]);
+    // outside an operation, the same queries reach the CLI
+    await runCli(["stack", "output", "--json"]);
+    expect(calls.at(-1)).toEqual(["stack", "output", "--json"]);
+  });
+
+  it("reports a failed operation as the CLI failed it", async () => {
+    const { stack, calls } = stackOn(async (args) => {
+      if (args[0] === "up") throw new Error("update failed");
+      return { stdout: "{}" };
+    });
+    await expect(runOperation(stack, "up")).rejects.toThrow("update failed");
+    expect(calls).toEqual([["up", "--yes", "--skip-preview"]]);
+  });
+});
+
+describe("revealSecrets", () => {
+  const secret = (value: unknown) => ({ "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", plaintext: JSON.stringify(value) });
+
+  it("puts each secret's plaintext in its place, however deep, as an exported state holds it", () => {
+    const outputs = { directusUrl: "http://127.0.0.1:8055", portainerStack: { env: secret([{ name: "DB_PASSWORD", value: "s3cret" }]) }, list: [secret(1), 2] };
+    expect(revealSecrets(outputs)).toEqual({ directusUrl: "http://127.0.0.1:8055", portainerStack: { env: [{ name: "DB_PASSWORD", value: "s3cret" }] }, list: [1, 2] });
+  });
+
+  it("refuses a secret without its plaintext (a state exported without --show-secrets)", () => {
+    expect(() => revealSecrets({ env: { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", ciphertext: "v1:abc" } })).toThrow(/without its plaintext/);
   });
 });
 

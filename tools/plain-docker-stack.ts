@@ -4,9 +4,10 @@
  * network alias, start order): the plain-Docker baseline of the stack benchmark, and the containers
  * the engine e2e runs the project's dynamic resources against (no provider plugin needed).
  */
+import { databaseAccepts, directusHealthy, waitUntilServing, type Check } from "../lib/readiness";
 import { DEFAULT_BIND_ADDRESS } from "../lib/stack-config";
 import { describeServices, resolveEnv, resolveHealthTest, type ServiceDescription, type Setting } from "../lib/services";
-import { docker as dockerCli, dockerOrThrow, waitHealthy } from "../scripts/lib/docker";
+import { docker as dockerCli, dockerOrThrow } from "../scripts/lib/docker";
 
 export interface DockerStackOptions {
   prefix: string;
@@ -22,14 +23,18 @@ export interface DockerStackOptions {
 export interface DockerStack {
   directusUrl: string;
   db: { host: string; port: number; database: string; user: string; password: string };
-  /** Seconds from the first `docker run` until both containers were healthy. */
+  /** Seconds from the first `docker run` until both services served. */
   secondsToHealthy: number;
   remove(): void;
 }
 
 const docker = (args: string[], allowFailure = false): string => (allowFailure ? dockerCli(args).stdout : dockerOrThrow(args));
 
-export function startDockerStack(o: DockerStackOptions): DockerStack {
+/**
+ * Starts the containers one after the other, each once the one before serves: checked as `pulumi up`
+ * checks them (lib/readiness.ts, every 0.1 s), so the stack benchmark's baseline waits the same way.
+ */
+export async function startDockerStack(o: DockerStackOptions): Promise<DockerStack> {
   const services = describeServices({
     directusImage: o.directusImage,
     database: { image: o.databaseImage, name: "directus", user: "directus", password: o.dbPassword, hostPort: o.dbPort },
@@ -47,6 +52,9 @@ export function startDockerStack(o: DockerStackOptions): DockerStack {
   });
   const net = `${o.prefix}-net`;
   const all = [services.db, services.directus];
+  const db = { host: "127.0.0.1", port: o.dbPort, database: "directus", user: "directus", password: o.dbPassword };
+  const directusUrl = `http://127.0.0.1:${o.directusPort}`;
+  const checks: Record<string, () => Promise<Check>> = { db: () => databaseAccepts(db), directus: () => directusHealthy(directusUrl) };
   const remove = () => {
     docker(["rm", "-f", ...all.map((s) => `${o.prefix}-${s.name}`)], true);
     docker(["network", "rm", net], true);
@@ -57,11 +65,11 @@ export function startDockerStack(o: DockerStackOptions): DockerStack {
   docker(["network", "create", net]);
   for (const service of all) {
     docker(dockerRunArgs(service, services.settings, o.prefix, net));
-    waitHealthy(`${o.prefix}-${service.name}`, service.healthcheck.startPeriodSeconds);
+    await waitUntilServing({ check: checks[service.name], container: `${o.prefix}-${service.name}`, timeoutSeconds: service.healthcheck.startPeriodSeconds });
   }
   return {
-    directusUrl: `http://127.0.0.1:${o.directusPort}`,
-    db: { host: "127.0.0.1", port: o.dbPort, database: "directus", user: "directus", password: o.dbPassword },
+    directusUrl,
+    db,
     secondsToHealthy: Math.round((Date.now() - started) / 100) / 10,
     remove,
   };

@@ -11,7 +11,7 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import { runScript } from "./machine";
 import { ensurePlugins } from "./plugins";
 import { recoverInterruptedRun } from "./recover";
-import { DEFAULT_PROGRAM, openStack, REPO_ROOT, type StackOptions } from "./stack";
+import { DEFAULT_PROGRAM, loadProgram, openStack, REPO_ROOT, type StackOptions } from "./stack";
 
 export type PulumiSource = "path" | "cache" | "built" | "download" | "offline";
 
@@ -119,7 +119,11 @@ function firstLine(error: unknown): string {
  * interrupted run left behind cleared.
  */
 export async function stackForOperation(stackName: string, log: (line: string) => void, program = DEFAULT_PROGRAM): Promise<Stack> {
-  const pulumi = await findPulumi(pinnedPulumiVersion(), realPulumiSources, log);
+  const finding = findPulumi(pinnedPulumiVersion(), realPulumiSources, log);
+  finding.catch(() => undefined); // awaited below; a program that fails to load is the error to report
+  // loaded (and kept in require's cache for openStack) while the CLI's version check runs in its process
+  loadProgram(path.join(REPO_ROOT, program));
+  const pulumi = await finding;
   const stack = await openStack(stackName, { pulumi: pulumi.command, env: engineEnv(pulumi), program, log });
   // Independent (the plugin cache, the stack's state): side by side, each let finish before a failure is thrown.
   const checks = await Promise.allSettled([

@@ -17,7 +17,9 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { serializeProvidersAhead } from "../../lib/dynamic-resource";
 import { SECRET_KEYS } from "../../lib/stack-config";
+import { operationCli } from "./operations";
 import { PROJECT, REPO_ROOT, syncTeamSettings } from "./team-settings";
 
 export { PROJECT, REPO_ROOT, stackConfigFile, teamConfig, withoutProjectPrefix } from "./team-settings";
@@ -74,15 +76,14 @@ export function pulumiEnv(workDir: string, env: NodeJS.ProcessEnv = process.env)
  */
 export async function openStack(stackName: string, options: StackOptions): Promise<Stack> {
   const workDir = options.workDir ?? REPO_ROOT;
-  const workspace = { workDir, pulumiCommand: options.pulumi, envVars: pulumiEnv(workDir, options.env) };
-  const stack =
-    options.program === false
-      ? await LocalWorkspace.createOrSelectStack({ stackName, workDir }, workspace)
-      : // projectName only names a project that has no Pulumi.yaml; ours has one, and the workspace reads it
-        await LocalWorkspace.createOrSelectStack(
-          { stackName, projectName: PROJECT, program: inFolder(workDir, loadProgram(path.join(workDir, options.program ?? DEFAULT_PROGRAM))) },
-          workspace,
-        );
+  const workspace = { workDir, pulumiCommand: operationCli(options.pulumi), envVars: pulumiEnv(workDir, options.env) };
+  const program = options.program === false ? undefined : loadProgram(path.join(workDir, options.program ?? DEFAULT_PROGRAM));
+  // the program's dynamic providers, serialized on this thread while the CLI calls below run in theirs
+  if (program) void serializeProvidersAhead();
+  const stack = program
+    ? // projectName only names a project that has no Pulumi.yaml; ours has one, and the workspace reads it
+      await LocalWorkspace.createOrSelectStack({ stackName, projectName: PROJECT, program: inFolder(workDir, program) }, workspace)
+    : await LocalWorkspace.createOrSelectStack({ stackName, workDir }, workspace);
   await syncTeamSettings(stack, workDir, options.log ?? ((line) => console.error(line)));
   return stack;
 }
@@ -123,9 +124,29 @@ export async function ensureSecrets(stack: Stack): Promise<string[]> {
   return missing;
 }
 
-/** The stack's outputs as plain values (secrets included: callers keep them out of logs). */
+/**
+ * The stack's outputs as plain values (secrets included: callers keep them out of logs), from one CLI
+ * call (`stack.outputs()` makes two: masked, then in plain text); empty before the first `up`.
+ */
 export async function readOutputs<T = Record<string, any>>(stack: Stack): Promise<T> {
-  return plainOutputs<T>(await stack.outputs());
+  const state = await stack.exportStack();
+  const root = (state.deployment?.resources ?? []).find((r: { type: string }) => r.type === "pulumi:pulumi:Stack");
+  return revealSecrets(root?.outputs ?? {}) as T;
+}
+
+/** How an exported state marks a secret; with --show-secrets its value is beside it, as JSON text. */
+const SECRET_SIGNATURE = ["4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270"] as const;
+
+/** The value with every secret in it replaced by its plaintext. */
+export function revealSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(revealSecrets);
+  if (value === null || typeof value !== "object") return value;
+  const record = value as Record<string, unknown>;
+  if (record[SECRET_SIGNATURE[0]] === SECRET_SIGNATURE[1]) {
+    if (typeof record.plaintext !== "string") throw new Error("the exported state holds a secret without its plaintext (was it exported without --show-secrets?)");
+    return revealSecrets(JSON.parse(record.plaintext));
+  }
+  return Object.fromEntries(Object.entries(record).map(([key, inner]) => [key, revealSecrets(inner)]));
 }
 
 /** Outputs as plain values, e.g. those an `up` returns (secrets included: callers keep them out of logs). */
