@@ -10,7 +10,7 @@
  */
 import { createItem, readItems } from "@directus/sdk";
 import { randomUUID } from "node:crypto";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -105,11 +105,19 @@ describe("npm run dev converges after", () => {
 
   it("SIGKILL of the engine while a container is created (it existed in Docker, not in the state)", async () => {
     dockerOrThrow(["rm", "-f", names.directus]);
+    // the moment Docker has the container and the provider has not returned yet (it still starts it):
+    // Docker's own create event, not the engine's output, which comes too late for a create this short
+    const created = spawn("docker", ["events", "--filter", "type=container", "--filter", "event=create", "--filter", `container=${names.directus}`, "--format", "{{.ID}}"]);
+    const createdAt = new Promise<void>((resolve) => created.stdout.once("data", () => resolve()));
     const running = startNpm(target, "dev", [STACK]);
-    await printed(running, /directus-container creating/);
-    const engine = spawnSync("pgrep", ["-g", String(running.pid), "-x", "pulumi"], { encoding: "utf8" }).stdout.trim().split("\n")[0];
-    expect(engine, running.output()).toMatch(/^\d+$/);
-    process.kill(Number(engine), "SIGKILL");
+    try {
+      await createdAt;
+      const engine = spawnSync("pgrep", ["-g", String(running.pid), "-x", "pulumi"], { encoding: "utf8" }).stdout.trim().split("\n")[0];
+      expect(engine, running.output()).toMatch(/^\d+$/);
+      process.kill(Number(engine), "SIGKILL");
+    } finally {
+      created.kill();
+    }
     await running.finished;
     const output = await recoversFrom("SIGKILL of the engine while a container is created");
     expect(output).toContain("released the lock of a run that no longer exists");

@@ -25,6 +25,9 @@ import type { DockerStack } from "../tools/plain-docker-stack";
 import { bootImageAndContainers, changedSteps, changes, engineRun, engineStack, run, startEngineRun, stepStarted, timerInto, type EngineStack } from "./support";
 
 const STACK = "engine";
+/** The containers' prefix: the program's (trm-<stack>), so its ServiceReady resources find them by name. */
+const PREFIX = `trm-${STACK}`;
+const DIRECTUS_CONTAINER = `${PREFIX}-directus`;
 const IMAGE = "trm-directus:engine-e2e";
 const ADMIN_EMAIL = "ci@trm.dev";
 const M1 = "msc-albania/rally-albania-2026/M-1";
@@ -60,7 +63,7 @@ async function className(code: string): Promise<string | undefined> {
 
 beforeAll(async () => {
   target = await engineStack(STACK, {}, log, timings);
-  containers = await bootImageAndContainers(target, { prefix: "trm-engine-e2e", image: IMAGE, adminEmail: ADMIN_EMAIL }, timings);
+  containers = await bootImageAndContainers(target, { prefix: PREFIX, image: IMAGE, adminEmail: ADMIN_EMAIL }, timings);
 }, 60 * 60_000);
 
 afterAll(async () => {
@@ -279,20 +282,20 @@ describe("the real engine with the project's dynamic resources", () => {
       return { inputs: seed.inputs, outputs: seed.outputs };
     };
     const before = await seedState();
-    dockerOrThrow(["stop", "trm-engine-e2e-directus"]);
+    dockerOrThrow(["stop", DIRECTUS_CONTAINER]);
     try {
       await expect(engineRun(target, "refresh", program)).rejects.toThrow(/cannot read the seed back from Directus at http:\/\/127\.0\.0\.1:\d+: .*the state was left as it was/);
       expect(await seedState()).toEqual(before);
     } finally {
-      dockerOrThrow(["start", "trm-engine-e2e-directus"]);
-      waitHealthy("trm-engine-e2e-directus", 300);
+      dockerOrThrow(["start", DIRECTUS_CONTAINER]);
+      waitHealthy(DIRECTUS_CONTAINER, 300);
     }
     const refresh = await timed("recover.refreshAfterDirectusBack", () => engineRun(target, "refresh", program));
     expect(changes(refresh.changeSummary)).toEqual({});
   });
 
   it("a service whose container fails ends the up at once with its failed start-up step, not at the timeout (600 s)", async () => {
-    const failing = "trm-engine-e2e-failing";
+    const failing = `${PREFIX}-failing`;
     const lines = [
       "[trm-startup] ==> 1/5 pre-schema migrations from /directus/trm/db-init",
       "[trm-startup] ==> 4/5 post-schema migrations from /directus/trm/db-post",
@@ -328,6 +331,6 @@ describe("the real engine with the project's dynamic resources", () => {
     expect(await className("X-9")).toBe("made by hand");
     const resources = (await target.stack.exportStack()).deployment.resources ?? [];
     expect(resources).toEqual([]);
-    dockerOrThrow(["inspect", "trm-engine-e2e-directus"]); // the containers are the suite's, not the program's
+    dockerOrThrow(["inspect", DIRECTUS_CONTAINER]); // the containers are the suite's, not the program's
   });
 });

@@ -95,7 +95,7 @@ describe("the ci operations from inside a job container (its own network, the Do
 
   it("pulumi up joins the stack's network, migrates and seeds by container name (auto: it says so in one line)", async () => {
     const up = await timed("up", () => pulumiInJob("up"));
-    expect(changes(up.changeSummary)).toEqual({ create: 6 }); // the stack, StackAccess and its join, two migration resources, the seed
+    expect(changes(up.changeSummary)).toEqual({ create: 8 }); // the stack, StackAccess and its join, two ServiceReady, two migration resources, the seed
     expect(up.output).toContain(`reach: the stack's containers by name on its Docker network, which this container (${job.name}) joins (auto:`);
     expect(networksOf(job.name).sort()).toEqual([job.network, `${PREFIX}-net`].sort());
     const outputs = await readOutputs<Record<string, unknown>>(target.stack);
@@ -125,7 +125,7 @@ describe("the ci operations from inside a job container (its own network, the Do
 
   it("pulumi destroy removes the seeded items through Directus, then leaves the stack's network", async () => {
     const destroy = await timed("destroy", () => pulumiInJob("destroy"));
-    expect(changes(destroy.changeSummary)).toEqual({ delete: 6 });
+    expect(changes(destroy.changeSummary)).toEqual({ delete: 8 });
     expect(networksOf(job.name)).toEqual([job.network]);
     expect(await classNames()).toEqual([]);
     expect((await target.stack.exportStack()).deployment.resources ?? []).toEqual([]);

@@ -65,7 +65,7 @@ export interface ServiceWait {
   timeoutSeconds: number;
 }
 
-/** Checks every POLL_MS until the service serves; throws ContainerFailedError or, at the deadline, NotServingError. */
+/** Checks every POLL_MS until the service serves; throws a ContainerFailedError or, at the deadline, a NotServingError. */
 export async function waitUntilServing(wait: ServiceWait): Promise<Check> {
   const deadline = Date.now() + wait.timeoutSeconds * 1000;
   const restartsBefore = containerState(wait.container)?.restarts ?? 0;
@@ -77,16 +77,24 @@ export async function waitUntilServing(wait: ServiceWait): Promise<Check> {
       throwIfContainerFailed(wait.container, restartsBefore);
       containerCheckedAt = Date.now();
     }
-    if (Date.now() > deadline) throw new NotServingError(check, wait.container, wait.timeoutSeconds);
+    if (Date.now() > deadline) throw notServingError(check, wait.container, wait.timeoutSeconds);
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
 }
 
-export class NotServingError extends Error {
-  constructor(check: Check, container: string, timeoutSeconds: number) {
-    super(`${check.name}: not after ${timeoutSeconds} s (${check.detail}). Its container's log: docker logs ${container}`);
-    this.name = "NotServingError";
-  }
+/**
+ * Errors here are plain Errors with a name, not subclasses: the ServiceReady provider's code is
+ * serialized by Pulumi, whose classes lose what a subclass of Error sets (the provider host would
+ * report "undefined").
+ */
+function namedError(name: string, message: string): Error {
+  const error = new Error(message);
+  error.name = name;
+  return error;
+}
+
+export function notServingError(check: Check, container: string, timeoutSeconds: number): Error {
+  return namedError("NotServingError", `${check.name}: not after ${timeoutSeconds} s (${check.detail}). Its container's log: docker logs ${container}`);
 }
 
 export interface ContainerState {
@@ -112,7 +120,7 @@ export function throwIfContainerFailed(container: string, restartsBefore: number
   const state = containerState(container);
   if (!state) return;
   const failed = ["restarting", "exited", "dead"].includes(state.status) || state.restarts > restartsBefore;
-  if (failed) throw new ContainerFailedError(container, state, dockerLogs(container, 400));
+  if (failed) throw containerFailedError(container, state, dockerLogs(container, 400));
 }
 
 /** The line our image's start-up script (scripts/image/startup.sh) begins each boot with, and the one it ends a failed one with. */
@@ -124,32 +132,30 @@ const SHOWN_LINES = 30;
  * A container that stopped serving. For our Directus image: the step its start-up failed at, that
  * attempt's last lines, and what to do next; for any other container: its last lines.
  */
-export class ContainerFailedError extends Error {
-  constructor(container: string, state: ContainerState, logs: string) {
-    const lines = logs.split("\n").filter((line) => line.trim() !== "");
-    // the last attempt that got as far as a verdict (a new attempt may already be under way)
-    const failedAt = lines.findLastIndex((line) => FAILED_LINE.test(line));
-    const end = failedAt >= 0 ? failedAt + 1 : lines.length;
-    const start = lines.slice(0, end).findLastIndex((line) => line.includes(START_MARKER));
-    const attempt = lines.slice(Math.max(start, 0), end);
-    const failedLine = failedAt >= 0 ? FAILED_LINE.exec(lines[failedAt]) : null;
-    const ours = start >= 0;
-    const where = failedLine
-      ? `its start-up failed at step ${failedLine[1]} ${failedLine[2].trim()} (exit ${failedLine[3]})`
-      : ours
-        ? "no start-up step reported a failure: Directus itself stopped"
-        : "the process in it stopped";
-    const exit = state.status === "running" ? "" : `, exit code ${state.exitCode}`;
-    super(
-      [
-        `the ${ours ? "Directus " : ""}container ${container} is not starting (${state.status}, ${state.restarts} restart${state.restarts === 1 ? "" : "s"}${exit}): ${where}.`,
-        `its last ${ours ? "start-up " : ""}lines (docker logs ${container}):`,
-        ...attempt.slice(-SHOWN_LINES).map((line) => `  | ${line}`),
-        ...nextSteps(ours, failedLine?.[1], container).map((line) => `next: ${line}`),
-      ].join("\n"),
-    );
-    this.name = "ContainerFailedError";
-  }
+export function containerFailedError(container: string, state: ContainerState, logs: string): Error {
+  const lines = logs.split("\n").filter((line) => line.trim() !== "");
+  // the last attempt that got as far as a verdict (a new attempt may already be under way)
+  const failedAt = lines.findLastIndex((line) => FAILED_LINE.test(line));
+  const end = failedAt >= 0 ? failedAt + 1 : lines.length;
+  const start = lines.slice(0, end).findLastIndex((line) => line.includes(START_MARKER));
+  const attempt = lines.slice(Math.max(start, 0), end);
+  const failedLine = failedAt >= 0 ? FAILED_LINE.exec(lines[failedAt]) : null;
+  const ours = start >= 0;
+  const where = failedLine
+    ? `its start-up failed at step ${failedLine[1]} ${failedLine[2].trim()} (exit ${failedLine[3]})`
+    : ours
+      ? "no start-up step reported a failure: Directus itself stopped"
+      : "the process in it stopped";
+  const exit = state.status === "running" ? "" : `, exit code ${state.exitCode}`;
+  return namedError(
+    "ContainerFailedError",
+    [
+      `the ${ours ? "Directus " : ""}container ${container} is not starting (${state.status}, ${state.restarts} restart${state.restarts === 1 ? "" : "s"}${exit}): ${where}.`,
+      `its last ${ours ? "start-up " : ""}lines (docker logs ${container}):`,
+      ...attempt.slice(-SHOWN_LINES).map((line) => `  | ${line}`),
+      ...nextSteps(ours, failedLine?.[1], container).map((line) => `next: ${line}`),
+    ].join("\n"),
+  );
 }
 
 function nextSteps(ours: boolean, step: string | undefined, container: string): string[] {

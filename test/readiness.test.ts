@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serviceReadyProvider } from "../components/service-ready";
 import { freePort } from "../lib/free-port";
-import { databaseAccepts, directusHealthy, NotServingError, waitUntilServing } from "../lib/readiness";
+import { databaseAccepts, directusHealthy, waitUntilServing } from "../lib/readiness";
 import { startPostgres, type TestPostgres } from "../tools/harness/postgres";
 
 /** No container by that name: the wait watches nothing but the check. */
@@ -76,7 +76,7 @@ describe("waitUntilServing", () => {
     const health = await healthServer(Number.POSITIVE_INFINITY);
     try {
       const waiting = waitUntilServing({ check: () => directusHealthy(health.url), container: NO_CONTAINER, timeoutSeconds: 0.5 });
-      await expect(waiting).rejects.toThrow(NotServingError);
+      await expect(waiting).rejects.toMatchObject({ name: "NotServingError" });
       await expect(waiting).rejects.toThrow(
         `Directus answers ${health.url}/server/health: not after 0.5 s (HTTP 503, status "error"). Its container's log: docker logs ${NO_CONTAINER}`,
       );

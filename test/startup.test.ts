@@ -17,7 +17,7 @@ import { dbEnv, type DbSettings } from "../lib/db/settings";
 import { DRIFT_TABLE } from "../lib/schema/drift-record";
 import { readSchemaFingerprint } from "../lib/schema/fingerprint";
 import { ensureDirectusRuntime, inheritedEnv, type DirectusRuntime } from "../tools/directus-runtime/index";
-import { ContainerFailedError } from "../lib/readiness";
+import { containerFailedError } from "../lib/readiness";
 import { REPO_ROOT, runTsScript } from "./support/cli";
 import { adminClient } from "../tools/harness/directus";
 import { freePort } from "../lib/free-port";
@@ -462,7 +462,7 @@ describe("the image start-up script", () => {
     expect(await tableExists("half_done")).toBe(false);
     expect(processesOf(b)).toEqual([]); // the Directus pm2 started meanwhile went with it
     // what `pulumi up` and `npm run dev`'s ready check print when the container shows this log (lib/readiness.ts)
-    const shown = new ContainerFailedError("trm-dev-directus", { status: "restarting", restarts: 2, exitCode: 3 }, b.output()).message;
+    const shown = containerFailedError("trm-dev-directus", { status: "restarting", restarts: 2, exitCode: 3 }, b.output()).message;
     expect(shown).toContain("the Directus container trm-dev-directus is not starting (restarting, 2 restarts, exit code 3): its start-up failed at step 1/5 pre-schema migrations (exit 3).");
     expect(shown).toMatch(/ {2}\| .*SQL error in 004_broken\.sql:2:1/);
     expect(shown).toContain("next: the migrations step failed: a SQL error names file:line:column");

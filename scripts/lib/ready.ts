@@ -47,7 +47,7 @@ export async function checkReady(target: ReadyTarget): Promise<Check[]> {
 }
 
 /**
- * Checks until all pass or `timeoutSeconds` ran out; returns the last round. Throws ContainerFailedError
+ * Checks until all pass or `timeoutSeconds` ran out; returns the last round. Throws a ContainerFailedError
  * as soon as the Directus container is seen restarting or exited. Once ready, prints the schema drift.
  */
 export async function waitUntilReady(target: ReadyTarget, timeoutSeconds: number): Promise<Check[]> {
