@@ -9,11 +9,12 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { ensurePlugins, MissingPluginsError, missingPlugins, requiredPlugins, type Plugin } from "../scripts/lib/plugins";
 import { findPulumi, pulumiCacheRoot, type PulumiSources } from "../scripts/lib/pulumi-cli";
-import { dockerObjectsOf, isAlive, newestBackup, readLocks, releaseStaleLocks, stopOrphanedPlugins } from "../scripts/lib/recover";
+import { dockerObjectsOf, isAlive, newestBackup, readCheckpoint, readLocks, releaseStaleLocks, stackOutputsIn, stopOrphanedPlugins } from "../scripts/lib/recover";
 import { findLeftovers, recordedObjects, stackDockerNames, type RecordedObjects } from "../scripts/lib/adopt";
 import { setAsideCommand } from "../scripts/lib/kept-database";
 import { operationCli, runOperation, skipsFollowUps } from "../scripts/lib/operations";
@@ -258,6 +259,25 @@ describe("recovering from an interrupted run", () => {
     const calls: string[] = [];
     return { stack: { name: "dev", cancel: async () => void calls.push("cancel") } as unknown as Stack, calls };
   };
+
+  it("reads a file backend's checkpoint without the CLI, as `stack export` gives it, its secrets left encrypted", () => {
+    const backend = mkdtempSync(path.join(os.tmpdir(), "trm-backend-"));
+    const dir = path.join(backend, ".pulumi", "stacks", "trm-directus");
+    mkdirSync(dir, { recursive: true });
+    const latest = {
+      resources: [{ type: "pulumi:pulumi:Stack", outputs: { databaseContainer: "trm-dev-db", portainerStack: { env: { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", ciphertext: "v1:x" } } } }],
+      pending_operations: [],
+    };
+    const url = `file://${backend}`;
+    expect(readCheckpoint(url, "trm-directus", "dev")).toEqual({ version: 3, deployment: {} }); // no `up` yet
+    writeFileSync(path.join(dir, "dev.json.gz"), gzipSync(JSON.stringify({ version: 3, checkpoint: { stack: "organization/trm-directus/dev", latest } })));
+    expect(readCheckpoint(url, "trm-directus", "dev")).toEqual({ version: 3, deployment: latest });
+    writeFileSync(path.join(dir, "dev.json"), JSON.stringify({ version: 3, checkpoint: { stack: "organization/trm-directus/dev", latest } }));
+    expect(dockerObjectsOf(stackOutputsIn(readCheckpoint(url, "trm-directus", "dev")!)).databaseContainer).toBe("trm-dev-db");
+    writeFileSync(path.join(dir, "dev.json"), "{ half written");
+    expect(readCheckpoint(url, "trm-directus", "dev")).toBeUndefined(); // the caller exports instead
+    expect(readCheckpoint("s3://bucket/state", "trm-directus", "dev")).toBeUndefined();
+  });
 
   it("releases the lock of a process that is gone on this machine, saying so", async () => {
     const { stack, calls } = fakeStack();
