@@ -7,7 +7,7 @@
 import { databaseAccepts, directusHealthy, waitUntilServing, type Check } from "../lib/readiness";
 import { DEFAULT_BIND_ADDRESS } from "../lib/stack-config";
 import { describeServices, resolveEnv, resolveHealthTest, type ServiceDescription, type Setting } from "../lib/services";
-import { docker as dockerCli, dockerOrThrow } from "../scripts/lib/docker";
+import { docker as dockerCli, dockerOrThrow, waitHealthy } from "../scripts/lib/docker";
 
 export interface DockerStackOptions {
   prefix: string;
@@ -18,6 +18,12 @@ export interface DockerStackOptions {
   dbPassword: string;
   adminEmail: string;
   adminPassword: string;
+  /**
+   * How each container is awaited: "service" (default) asks the service as `pulumi up` does
+   * (lib/readiness.ts, every 0.1 s); "docker-health" polls Docker's health status once a second, as a
+   * script around `docker run` would (and @pulumi/docker's `wait` does).
+   */
+  waitFor?: "service" | "docker-health";
 }
 
 export interface DockerStack {
@@ -30,10 +36,7 @@ export interface DockerStack {
 
 const docker = (args: string[], allowFailure = false): string => (allowFailure ? dockerCli(args).stdout : dockerOrThrow(args));
 
-/**
- * Starts the containers one after the other, each once the one before serves: checked as `pulumi up`
- * checks them (lib/readiness.ts, every 0.1 s), so the stack benchmark's baseline waits the same way.
- */
+/** Starts the containers one after the other, each once the one before serves (see `waitFor`). */
 export async function startDockerStack(o: DockerStackOptions): Promise<DockerStack> {
   const services = describeServices({
     directusImage: o.directusImage,
@@ -65,7 +68,9 @@ export async function startDockerStack(o: DockerStackOptions): Promise<DockerSta
   docker(["network", "create", net]);
   for (const service of all) {
     docker(dockerRunArgs(service, services.settings, o.prefix, net));
-    await waitUntilServing({ check: checks[service.name], container: `${o.prefix}-${service.name}`, timeoutSeconds: service.healthcheck.startPeriodSeconds });
+    const container = `${o.prefix}-${service.name}`;
+    if (o.waitFor === "docker-health") waitHealthy(container, service.healthcheck.startPeriodSeconds);
+    else await waitUntilServing({ check: checks[service.name], container, timeoutSeconds: service.healthcheck.startPeriodSeconds });
   }
   return {
     directusUrl,
