@@ -57,7 +57,7 @@ export = async function trmDirectus() {
     password: config.database.password,
   };
 
-  // Ready: the database answers where this program reaches it (what its healthcheck asks, 10x as often).
+  // Ready: the database answers where this program reaches it (what its healthcheck asks, every 0.1 s).
   const databaseReady = new ServiceReady("database-ready", {
     containerName: database.container.name,
     containerId: database.container.id,

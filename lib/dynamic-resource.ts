@@ -7,7 +7,7 @@
  * one), and every provider constructed meanwhile interleaves with it. A resource the whole `up` waits
  * on (the stack's network, the database's readiness) then waited for providers registered after it.
  * Here each provider is serialized once per process, and `serializeProvidersAhead` does them all, one
- * after the other, while the runner waits for the engine to start (scripts/lib/operations.ts).
+ * after the other, while the scripts' CLI calls before an operation run (scripts/lib/stack.ts).
  */
 import * as pulumi from "@pulumi/pulumi";
 

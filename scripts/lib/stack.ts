@@ -12,7 +12,7 @@
  * (`import path from "node:path"`) would come out of that serialization as `require("path").default`,
  * which is undefined: the program's modules import built-ins as namespaces or by name.
  */
-import { CommandError, LocalWorkspace, type OutputMap, type PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
+import { CommandError, LocalWorkspace, type PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -147,11 +147,6 @@ export function revealSecrets(value: unknown): unknown {
     return revealSecrets(JSON.parse(record.plaintext));
   }
   return Object.fromEntries(Object.entries(record).map(([key, inner]) => [key, revealSecrets(inner)]));
-}
-
-/** Outputs as plain values, e.g. those an `up` returns (secrets included: callers keep them out of logs). */
-export function plainOutputs<T = Record<string, any>>(outputs: OutputMap): T {
-  return Object.fromEntries(Object.entries(outputs).map(([key, output]) => [key, output.value])) as T;
 }
 
 /** Streams the engine's output to this process's stdout, as the CLI would print it. */
