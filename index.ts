@@ -66,11 +66,12 @@ export = async function trmDirectus() {
   });
 
   // Extensions, where this program reaches the database.
-  const extensions = new Extensions(
-    "extensions",
-    { ...hostDb, databaseName: config.database.name, postgis: config.database.postgis },
-    { dependsOn: [databaseReady] },
-  );
+  const extensions = new Extensions("extensions", {
+    ...hostDb,
+    databaseName: config.database.name,
+    postgis: config.database.postgis,
+    after: [databaseReady],
+  });
 
   // Pre-schema migrations (db-init/), before Directus creates its tables.
   const preSchema = new SqlMigrations("pre-schema-migrations", { dirs: ["db-init"], db: hostDb }, { dependsOn: [extensions] });

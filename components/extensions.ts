@@ -9,6 +9,11 @@ export interface ExtensionsArgs {
   password: pulumi.Input<string>;
   /** PostGIS: the binaries are in the image; Phase 1 leaves it off, Phase 2 turns it on. */
   postgis: boolean;
+  /**
+   * What the extensions wait for (the database serving). The provider does not: it connects only
+   * when an extension is created, so its plugin starts while the database boots.
+   */
+  after: pulumi.Resource[];
 }
 
 /** PostgreSQL extensions through @pulumi/postgresql, on the database's published port. */
@@ -38,7 +43,7 @@ export class Extensions extends pulumi.ComponentResource {
       new postgresql.Extension(
         `${name}-${extensionName}`,
         { name: extensionName, database: args.databaseName },
-        { parent: this, provider, retainOnDelete: true },
+        { parent: this, provider, retainOnDelete: true, dependsOn: args.after },
       );
     this.timescaledb = extension("timescaledb");
     if (args.postgis) this.postgis = extension("postgis");

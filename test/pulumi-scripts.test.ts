@@ -6,13 +6,13 @@
  */
 import { CommandError, PulumiCommand, type EngineEvent, type Stack } from "@pulumi/pulumi/automation";
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
-import { ensurePlugins, MissingPluginsError, missingPlugins, requiredPlugins, type Plugin } from "../scripts/lib/plugins";
+import { allInPluginCache, ensurePlugins, MissingPluginsError, missingPlugins, requiredPlugins, type Plugin } from "../scripts/lib/plugins";
 import { findPulumi, pulumiCacheRoot, type PulumiSources } from "../scripts/lib/pulumi-cli";
 import { dockerObjectsOf, isAlive, newestBackup, readCheckpoint, readLocks, releaseStaleLocks, stackOutputsIn, stopOrphanedPlugins } from "../scripts/lib/recover";
 import { findLeftovers, recordedObjects, stackDockerNames, type RecordedObjects } from "../scripts/lib/adopt";
@@ -200,6 +200,8 @@ describe("provider plugins", () => {
     const installs: string[] = [];
     const fake = {
       workDir: REPO_ROOT,
+      // an empty plugin cache on disk: the CLI's answer (listPlugins) decides
+      envVars: { PULUMI_HOME: mkdtempSync(path.join(os.tmpdir(), "trm-pulumi-home-")) },
       pulumiCommand: { command: "/opt/pulumi/bin/pulumi" },
       listPlugins: async () => have.map((p) => ({ ...p, kind: "resource", size: 1 })),
       installPlugin: async (name: string, version: string) => {
@@ -210,6 +212,20 @@ describe("provider plugins", () => {
     };
     return { fake: fake as unknown as Parameters<typeof ensurePlugins>[0], installs };
   }
+
+  it("takes the plugin cache's folders for the CLI's answer when every plugin is there, finished installing", async () => {
+    const home = mkdtempSync(path.join(os.tmpdir(), "trm-pulumi-home-"));
+    const folder = (p: Plugin) => path.join(home, "plugins", `resource-${p.name}-v${p.version}`);
+    for (const p of required) mkdirSync(folder(p), { recursive: true });
+    writeFileSync(`${folder(required[1])}.partial`, "");
+    expect(allInPluginCache(required, home)).toBe(false); // an install under way: ask the CLI
+    rmSync(`${folder(required[1])}.partial`);
+    expect(allInPluginCache(required, home)).toBe(true);
+    const { fake } = workspace([], false);
+    (fake as unknown as { envVars: Record<string, string> }).envVars.PULUMI_HOME = home;
+    await ensurePlugins(fake, { canDownload: false, log: () => undefined }); // no `plugin ls`: its fake says none
+    expect(allInPluginCache([{ name: "docker", version: "0.0.1" }], home)).toBe(false);
+  });
 
   it("without internet: stops before anything runs, naming each missing plugin and the command that installs it", async () => {
     const { fake, installs } = workspace([required[2]], true);
