@@ -138,9 +138,6 @@ describe("pulumi up on a fresh stack", () => {
     // `up` waited for the services themselves; Docker says "healthy" at its next check, within one
     // interval (≤ 2 s) and a check's timeout (5 s). waitHealthy throws, with the logs, otherwise.
     for (const name of [outputs.databaseContainer, outputs.directusContainer]) waitHealthy(name, 10);
-    for (const name of [outputs.databaseContainer, outputs.directusContainer]) {
-      expect(docker(["inspect", "-f", "{{.State.Health.Status}}", name]).stdout, name).toBe("healthy");
-    }
   });
 
   it("recorded every migration of db-init and db-post", async () => {

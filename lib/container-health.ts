@@ -41,7 +41,7 @@ function plainText(text: string, settings: Setting<pulumi.Input<string>>[], wher
 }
 
 /** The docker.Container healthcheck: Docker's own view of the container (docker ps, compose, Portainer). */
-export function healthcheckOf(tests: string[], h: Healthcheck) {
+function healthcheckOf(tests: string[], h: Healthcheck) {
   return {
     tests,
     interval: goDuration(h.intervalSeconds),

@@ -60,11 +60,6 @@ export function operationCli(command: PulumiCommand): PulumiCommand {
   return watched;
 }
 
-/** Whether runOperation leaves out the follow-up calls on this stack's CLI (false: the SDK changed). */
-export function skipsFollowUps(stack: Stack): boolean {
-  return hooksOf(stack) !== undefined;
-}
-
 function hooksOf(stack: Stack): CliHooks | undefined {
   return hooksOfCli.get(stack.workspace.pulumiCommand);
 }

@@ -20,6 +20,7 @@ import { fileURLToPath } from "node:url";
 import { serializeProvidersAhead } from "../../lib/dynamic-resource";
 import { SECRET_KEYS } from "../../lib/stack-config";
 import { operationCli } from "./operations";
+import { stackOutputsIn } from "./recover";
 import { PROJECT, REPO_ROOT, syncTeamSettings } from "./team-settings";
 
 export { PROJECT, REPO_ROOT, stackConfigFile, teamConfig, withoutProjectPrefix } from "./team-settings";
@@ -129,9 +130,7 @@ export async function ensureSecrets(stack: Stack): Promise<string[]> {
  * call (`stack.outputs()` makes two: masked, then in plain text); empty before the first `up`.
  */
 export async function readOutputs<T = Record<string, any>>(stack: Stack): Promise<T> {
-  const state = await stack.exportStack();
-  const root = (state.deployment?.resources ?? []).find((r: { type: string }) => r.type === "pulumi:pulumi:Stack");
-  return revealSecrets(root?.outputs ?? {}) as T;
+  return revealSecrets(stackOutputsIn(await stack.exportStack())) as T;
 }
 
 /** How an exported state marks a secret; with --show-secrets its value is beside it, as JSON text. */
